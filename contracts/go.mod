@@ -1,0 +1,3 @@
+module github.com/example/order-saga/contracts
+
+go 1.26.0

@@ -1,0 +1,53 @@
+// Package pubsub publishes and consumes the saga's events through Dapr.
+package pubsub
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+
+	dapr "github.com/dapr/go-sdk/client"
+
+	"github.com/example/order-saga/contracts"
+)
+
+// Backend is the part of the Dapr client the publisher needs.
+type Backend interface {
+	PublishEvent(ctx context.Context, pubsubName, topicName string, data interface{}, opts ...dapr.PublishEventOption) error
+}
+
+// Publisher publishes events on the saga's pub/sub component.
+type Publisher struct {
+	backend Backend
+	pubsub  string
+}
+
+// NewPublisher returns a publisher on the pub/sub component called name.
+func NewPublisher(backend Backend, name string) *Publisher {
+	return &Publisher{backend: backend, pubsub: name}
+}
+
+// Publish sends event, whose header is h, on the topic of its type. The
+// CloudEvent id and type are the event's own, so a republished event is
+// recognisably the same one.
+func (p *Publisher) Publish(ctx context.Context, h contracts.Header, event any) error {
+	topic := contracts.TopicOf(h.Type)
+	if topic == "" {
+		return fmt.Errorf("publish %s: no topic for this event type", h.Type)
+	}
+	data, err := json.Marshal(event)
+	if err != nil {
+		return fmt.Errorf("encode %s: %w", h.Type, err)
+	}
+	meta := map[string]string{"cloudevent.id": h.EventID, "cloudevent.type": h.Type}
+	if tp := TraceParent(ctx); tp != "" {
+		meta["cloudevent.traceparent"] = tp
+	}
+	err = p.backend.PublishEvent(ctx, p.pubsub, topic, data,
+		dapr.PublishEventWithContentType("application/json"),
+		dapr.PublishEventWithMetadata(meta))
+	if err != nil {
+		return fmt.Errorf("publish %s %s: %w", h.Type, h.EventID, err)
+	}
+	return nil
+}

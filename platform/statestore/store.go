@@ -1,0 +1,181 @@
+// Package statestore keeps JSON aggregates in a Dapr state store, one key
+// per aggregate, with optimistic concurrency on every write.
+//
+// Updates to the same key from one process are batched: while a write for a
+// key is in flight, the next updates queue, and then one read and one write
+// apply them all (group commit). Writes from other replicas are caught by
+// the ETag check and retried.
+package statestore
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"sync"
+	"time"
+
+	dapr "github.com/dapr/go-sdk/client"
+)
+
+// ErrUnchanged is returned by a mutation that leaves the value as it was:
+// the batch is not written for it, and Update returns no error.
+var ErrUnchanged = errors.New("unchanged")
+
+// Backend is the part of the Dapr client the store needs.
+type Backend interface {
+	GetState(ctx context.Context, storeName, key string, meta map[string]string) (*dapr.StateItem, error)
+	SaveStateWithETag(ctx context.Context, storeName, key string, data []byte, etag string, meta map[string]string, so ...dapr.StateOption) error
+}
+
+// Store keeps values of type T under keys of one state store.
+type Store[T any] struct {
+	backend Backend
+	name    string
+	// attempts bounds how many times a batch is retried on a write conflict.
+	attempts int
+
+	mu     sync.Mutex
+	queues map[string][]*mutation[T]
+}
+
+type mutation[T any] struct {
+	fn   func(v *T, found bool) error
+	err  error
+	done chan struct{}
+}
+
+// New returns a store over the Dapr state store called name.
+func New[T any](backend Backend, name string) *Store[T] {
+	return &Store[T]{backend: backend, name: name, attempts: 100, queues: map[string][]*mutation[T]{}}
+}
+
+// Name is the Dapr component name of the store.
+func (s *Store[T]) Name() string { return s.name }
+
+// Get reads the value at key. found is false when there is none.
+func (s *Store[T]) Get(ctx context.Context, key string) (v T, found bool, err error) {
+	v, _, found, err = s.read(ctx, key)
+	return v, found, err
+}
+
+// Update applies fn to the value at key and writes the result, retrying on
+// write conflicts. fn receives the zero value with found false when the key
+// is absent. fn may run more than once, so it must only change v and
+// variables it overwrites on every run. When fn returns an error it must
+// leave v untouched; the error is returned (ErrUnchanged as nil).
+func (s *Store[T]) Update(ctx context.Context, key string, fn func(v *T, found bool) error) error {
+	m := &mutation[T]{fn: fn, done: make(chan struct{})}
+	s.mu.Lock()
+	queue, busy := s.queues[key]
+	s.queues[key] = append(queue, m)
+	s.mu.Unlock()
+	if !busy {
+		go s.drain(key)
+	}
+	select {
+	case <-m.done:
+		if errors.Is(m.err, ErrUnchanged) {
+			return nil
+		}
+		return m.err
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+}
+
+// drain commits the queued mutations of key, batch by batch, until none is
+// left. There is at most one drain per key at a time.
+func (s *Store[T]) drain(key string) {
+	for {
+		s.mu.Lock()
+		batch := s.queues[key]
+		if len(batch) == 0 {
+			delete(s.queues, key)
+			s.mu.Unlock()
+			return
+		}
+		s.queues[key] = batch[:0:0]
+		s.mu.Unlock()
+
+		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+		err := s.commit(ctx, key, batch)
+		cancel()
+		for _, m := range batch {
+			if err != nil {
+				m.err = err
+			}
+			close(m.done)
+		}
+	}
+}
+
+func (s *Store[T]) commit(ctx context.Context, key string, batch []*mutation[T]) error {
+	var lastErr error
+	for attempt := 0; attempt < s.attempts; attempt++ {
+		if attempt > 0 {
+			if err := backoff(ctx, attempt); err != nil {
+				return err
+			}
+		}
+		v, etag, found, err := s.read(ctx, key)
+		if err != nil {
+			lastErr = err
+			continue
+		}
+		changed := false
+		for _, m := range batch {
+			m.err = m.fn(&v, found)
+			if m.err == nil {
+				changed = true
+				found = true
+			}
+		}
+		if !changed {
+			return nil
+		}
+		data, err := json.Marshal(v)
+		if err != nil {
+			return fmt.Errorf("encode %s: %w", key, err)
+		}
+		// First-write with the ETag read: the write fails if anyone wrote
+		// the key since, and an insert (no ETag) fails if anyone created it.
+		err = s.backend.SaveStateWithETag(ctx, s.name, key, data, etag, nil, dapr.WithConcurrency(dapr.StateConcurrencyFirstWrite))
+		if err == nil {
+			return nil
+		}
+		lastErr = err
+	}
+	return fmt.Errorf("update %s in %s: %w", key, s.name, lastErr)
+}
+
+func (s *Store[T]) read(ctx context.Context, key string) (v T, etag string, found bool, err error) {
+	item, err := s.backend.GetState(ctx, s.name, key, nil)
+	if err != nil {
+		return v, "", false, fmt.Errorf("get %s from %s: %w", key, s.name, err)
+	}
+	if item == nil || len(item.Value) == 0 {
+		return v, "", false, nil
+	}
+	if err := json.Unmarshal(item.Value, &v); err != nil {
+		return v, "", false, fmt.Errorf("decode %s from %s: %w", key, s.name, err)
+	}
+	return v, item.Etag, true, nil
+}
+
+// backoff waits a little longer after each failed attempt. A conflict is
+// retried at once on the first attempts, since the other writer is done.
+func backoff(ctx context.Context, attempt int) error {
+	d := time.Duration(attempt*attempt) * time.Millisecond
+	if d > 500*time.Millisecond {
+		d = 500 * time.Millisecond
+	}
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-t.C:
+		return nil
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+}

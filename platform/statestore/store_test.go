@@ -1,0 +1,88 @@
+package statestore_test
+
+import (
+	"context"
+	"errors"
+	"sync"
+	"testing"
+
+	"github.com/example/order-saga/platform/statestore"
+)
+
+type counter struct {
+	N int `json:"n"`
+}
+
+func TestConcurrentUpdatesOfOneKeyAreAllApplied(t *testing.T) {
+	t.Parallel()
+	backend := statestore.NewMemory()
+	// Two stores over one backend stand for two replicas of a service.
+	replicas := []*statestore.Store[counter]{statestore.New[counter](backend, "s"), statestore.New[counter](backend, "s")}
+	var wg sync.WaitGroup
+	for i := 0; i < 200; i++ {
+		wg.Add(1)
+		go func(s *statestore.Store[counter]) {
+			defer wg.Done()
+			if err := s.Update(context.Background(), "k", func(c *counter, _ bool) error { c.N++; return nil }); err != nil {
+				t.Error(err)
+			}
+		}(replicas[i%2])
+	}
+	wg.Wait()
+	got, found, err := replicas[0].Get(context.Background(), "k")
+	if err != nil || !found || got.N != 200 {
+		t.Fatalf("got %+v found=%v err=%v, want n=200", got, found, err)
+	}
+}
+
+func TestAFailedMutationDoesNotStopTheOthersInItsBatch(t *testing.T) {
+	t.Parallel()
+	s := statestore.New[counter](statestore.NewMemory(), "s")
+	refused := errors.New("refused")
+	var wg sync.WaitGroup
+	var failures sync.Map
+	for i := 0; i < 50; i++ {
+		wg.Add(1)
+		go func(i int) {
+			defer wg.Done()
+			err := s.Update(context.Background(), "k", func(c *counter, _ bool) error {
+				if i%5 == 0 {
+					return refused
+				}
+				c.N++
+				return nil
+			})
+			if err != nil {
+				failures.Store(i, err)
+			}
+		}(i)
+	}
+	wg.Wait()
+	got, _, _ := s.Get(context.Background(), "k")
+	if got.N != 40 {
+		t.Fatalf("n = %d, want 40", got.N)
+	}
+	n := 0
+	failures.Range(func(_, v any) bool {
+		if !errors.Is(v.(error), refused) {
+			t.Errorf("unexpected error %v", v)
+		}
+		n++
+		return true
+	})
+	if n != 10 {
+		t.Fatalf("%d updates failed, want 10", n)
+	}
+}
+
+func TestUnchangedIsNotAnErrorAndWritesNothing(t *testing.T) {
+	t.Parallel()
+	s := statestore.New[counter](statestore.NewMemory(), "s")
+	err := s.Update(context.Background(), "k", func(*counter, bool) error { return statestore.ErrUnchanged })
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, found, _ := s.Get(context.Background(), "k"); found {
+		t.Fatal("an unchanged update wrote the key")
+	}
+}
