@@ -93,3 +93,6 @@ type StockReleased struct {
 	Header
 	Items []Item `json:"items"`
 }
+
+// EventHeader returns the header, so code can handle any event generically.
+func (h Header) EventHeader() Header { return h }

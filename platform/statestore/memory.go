@@ -32,7 +32,7 @@ func (m *Memory) GetState(_ context.Context, store, key string, _ map[string]str
 	if !ok {
 		return &dapr.StateItem{Key: key}, nil
 	}
-	return &dapr.StateItem{Key: key, Value: it.value, Etag: strconv.Itoa(it.version)}, nil
+	return &dapr.StateItem{Key: key, Value: append([]byte(nil), it.value...), Etag: strconv.Itoa(it.version)}, nil
 }
 
 // SaveStateWithETag implements Backend.

@@ -120,8 +120,9 @@ func (s *Store[T]) commit(ctx context.Context, key string, batch []*mutation[T])
 		}
 		v, etag, found, err := s.read(ctx, key)
 		if err != nil {
-			lastErr = err
-			continue
+			// The store is unreachable: fail now and let the caller (or
+			// Dapr's redelivery) retry, rather than hold the batch.
+			return err
 		}
 		changed := false
 		for _, m := range batch {
@@ -163,8 +164,8 @@ func (s *Store[T]) read(ctx context.Context, key string) (v T, etag string, foun
 	return v, item.Etag, true, nil
 }
 
-// backoff waits a little longer after each failed attempt. A conflict is
-// retried at once on the first attempts, since the other writer is done.
+// backoff waits a little longer after each failed write, which is most
+// often a conflict with another replica that has just finished.
 func backoff(ctx context.Context, attempt int) error {
 	d := time.Duration(attempt*attempt) * time.Millisecond
 	if d > 500*time.Millisecond {

@@ -1,0 +1,36 @@
+# The two commands a newcomer needs: `make run` and `make test`.
+# Everything else is here for convenience.
+
+MODULES := contracts platform order-svc stock-svc payment-svc devstack e2e
+UNIT    := $(filter-out e2e,$(MODULES))
+
+.PHONY: run test unit e2e vet fmt daprd clean
+
+## run: build what is missing, start Redis, three sidecars and three services; Ctrl-C stops them
+run:
+	@mkdir -p .dev/bin
+	@go build -o .dev/bin/saga-run ./devstack/cmd/saga-run
+	@exec .dev/bin/saga-run
+
+## test: vet, unit tests and end-to-end tests on real daprd and Redis
+test: vet unit e2e
+
+unit:
+	go test -count=1 $(addprefix ./,$(addsuffix /...,$(UNIT)))
+
+e2e:
+	go test -count=1 -timeout 30m ./e2e/...
+
+vet:
+	@test -z "$$(gofmt -l $(MODULES))" || { gofmt -l $(MODULES); echo "gofmt needed"; exit 1; }
+	go vet $(addprefix ./,$(addsuffix /...,$(MODULES)))
+
+fmt:
+	gofmt -w $(MODULES)
+
+## daprd: print the path of daprd 1.16, building it once if none is found
+daprd:
+	@scripts/ensure-daprd.sh
+
+clean:
+	rm -rf .dev

@@ -1,0 +1,75 @@
+// Command saga-run runs the whole saga locally in the foreground, as
+// `make run` does: Redis, three Dapr sidecars and three services, until
+// Ctrl-C.
+package main
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"os/signal"
+	"syscall"
+	"time"
+
+	"github.com/example/order-saga/contracts"
+	"github.com/example/order-saga/devstack/stack"
+)
+
+func main() {
+	if err := run(); err != nil {
+		fmt.Fprintln(os.Stderr, "saga-run:", err)
+		os.Exit(1)
+	}
+}
+
+func run() error {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	root, err := os.Getwd()
+	if err != nil {
+		return err
+	}
+	redisAddr := os.Getenv("REDIS_ADDR")
+	if redisAddr == "" {
+		redisAddr = "127.0.0.1:6379"
+	}
+	began := time.Now()
+	s, err := stack.Start(ctx, stack.Options{
+		Root: root, Dir: ".dev/run", RedisAddr: redisAddr, Persist: true,
+		Log: os.Stdout, LogLevel: os.Getenv("LOG_LEVEL"), DaprLog: envOr("DAPR_LOG_LEVEL", "warn"),
+	})
+	if err != nil {
+		return err
+	}
+	defer s.Stop()
+	if err := waitForCatalog(ctx, s.URL(contracts.AppStock)); err != nil {
+		return err
+	}
+	printReady(s, time.Since(began))
+	select {
+	case <-ctx.Done():
+		fmt.Println("\nstopping...")
+	case name := <-exited(s):
+		return fmt.Errorf("%s stopped unexpectedly", name)
+	}
+	return nil
+}
+
+func envOr(key, def string) string {
+	if v := os.Getenv(key); v != "" {
+		return v
+	}
+	return def
+}
+
+// exited tells when any service process ends on its own.
+func exited(s *stack.Stack) <-chan string {
+	out := make(chan string, len(stack.Apps))
+	for _, app := range stack.Apps {
+		go func(app string, p *stack.Proc) {
+			<-p.Done()
+			out <- app
+		}(app, s.App(app))
+	}
+	return out
+}

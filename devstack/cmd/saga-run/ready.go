@@ -1,0 +1,69 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"net/http"
+	"time"
+
+	"github.com/example/order-saga/contracts"
+	"github.com/example/order-saga/devstack/stack"
+)
+
+// waitForCatalog waits until stock-svc has seeded its catalog.
+func waitForCatalog(ctx context.Context, stockURL string) error {
+	ctx, cancel := context.WithTimeout(ctx, 30*time.Second)
+	defer cancel()
+	for {
+		var products []json.RawMessage
+		if err := getJSON(ctx, stockURL+"/products", &products); err == nil && len(products) > 0 {
+			return nil
+		}
+		select {
+		case <-ctx.Done():
+			return fmt.Errorf("the catalog was not seeded: %w", ctx.Err())
+		case <-time.After(100 * time.Millisecond):
+		}
+	}
+}
+
+func getJSON(ctx context.Context, url string, v any) error {
+	req, _ := http.NewRequestWithContext(ctx, http.MethodGet, url, nil)
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		return err
+	}
+	defer resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		return fmt.Errorf("%s: %s", url, resp.Status)
+	}
+	return json.NewDecoder(resp.Body).Decode(v)
+}
+
+func printReady(s *stack.Stack, took time.Duration) {
+	order, stock, pay := s.URL(contracts.AppOrder), s.URL(contracts.AppStock), s.URL(contracts.AppPayment)
+	redis := "started by this run"
+	if !s.Redis.Started() {
+		redis = "already running, left as it is on exit"
+	}
+	fmt.Printf(`
+==> ready in %.1fs
+    order-svc   %s   stock-svc   %s   payment-svc   %s
+    redis       %s (%s)
+
+Place an order:
+  curl -si -X POST %s/orders -H 'Content-Type: application/json' \
+    -d '{"customerId":"alice","items":[{"productId":"coffee-beans","quantity":2}]}'
+
+Read it back (use the id from the Location header):
+  curl -s %s/orders/<id>
+
+Catalog and wallet:
+  curl -s %s/products
+  curl -s %s/wallets/alice
+
+Logs follow. Ctrl-C stops everything this run started.
+
+`, took.Seconds(), order, stock, pay, s.Redis.Addr, redis, order, order, stock, pay)
+}

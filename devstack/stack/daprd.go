@@ -1,0 +1,89 @@
+package stack
+
+import (
+	"bytes"
+	"fmt"
+	"io"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"strings"
+)
+
+// EnsureDaprd returns a daprd 1.16.x, building it when none is found (see
+// scripts/ensure-daprd.sh, which also says where it looks).
+func EnsureDaprd(root string, log io.Writer) (string, error) {
+	cmd := exec.Command(filepath.Join(root, "scripts", "ensure-daprd.sh"))
+	var out bytes.Buffer
+	cmd.Stdout = &out
+	cmd.Stderr = log
+	if err := cmd.Run(); err != nil {
+		return "", fmt.Errorf("daprd: %w", err)
+	}
+	return strings.TrimSpace(out.String()), nil
+}
+
+// BuildServices builds the three services into dir.
+func BuildServices(root, dir string, log io.Writer) error {
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return err
+	}
+	args := []string{"build", "-o", dir + "/"}
+	for _, app := range Apps {
+		args = append(args, "./"+app)
+	}
+	cmd := exec.Command("go", args...)
+	cmd.Dir = root
+	cmd.Stdout, cmd.Stderr = log, log
+	if err := cmd.Run(); err != nil {
+		return fmt.Errorf("build services: %w", err)
+	}
+	return nil
+}
+
+// daprdArgs are the sidecar flags of one app, as `dapr run` would pass them.
+func daprdArgs(app string, p Ports, resources, config, logLevel string) []string {
+	return []string{
+		"--app-id", app,
+		"--app-port", strconv.Itoa(p.App),
+		"--app-protocol", "http",
+		"--dapr-http-port", strconv.Itoa(p.DaprHTTP),
+		"--dapr-grpc-port", strconv.Itoa(p.DaprGRPC),
+		"--dapr-internal-grpc-port", strconv.Itoa(p.DaprInternal),
+		"--metrics-port", strconv.Itoa(p.DaprMetrics),
+		"--dapr-listen-addresses", "127.0.0.1",
+		"--resources-path", resources,
+		"--config", config,
+		"--log-level", logLevel,
+		"--enable-app-health-check",
+		"--app-health-check-path", "/healthz",
+		"--app-health-probe-interval", "1",
+	}
+}
+
+// RenderResources copies the component YAMLs of src into dst with the
+// Redis address replaced, and returns dst.
+func RenderResources(src, dst, redisAddr string) (string, error) {
+	if err := os.MkdirAll(dst, 0o755); err != nil {
+		return "", err
+	}
+	entries, err := os.ReadDir(src)
+	if err != nil {
+		return "", err
+	}
+	for _, e := range entries {
+		if e.IsDir() || !strings.HasSuffix(e.Name(), ".yaml") {
+			continue
+		}
+		b, err := os.ReadFile(filepath.Join(src, e.Name()))
+		if err != nil {
+			return "", err
+		}
+		b = bytes.ReplaceAll(b, []byte("localhost:6379"), []byte(redisAddr))
+		if err := os.WriteFile(filepath.Join(dst, e.Name()), b, 0o644); err != nil {
+			return "", err
+		}
+	}
+	return dst, nil
+}

@@ -1,0 +1,71 @@
+package stack
+
+import (
+	"fmt"
+	"net"
+
+	"github.com/example/order-saga/contracts"
+)
+
+// Ports are the ports of one service and its sidecar.
+type Ports struct {
+	App          int // the service's own HTTP port
+	DaprHTTP     int
+	DaprGRPC     int
+	DaprInternal int // sidecar-to-sidecar gRPC
+	DaprMetrics  int
+}
+
+// Apps lists the services in start order.
+var Apps = []string{contracts.AppOrder, contracts.AppStock, contracts.AppPayment}
+
+// DefaultPorts are the documented local ports.
+func DefaultPorts() map[string]Ports {
+	return map[string]Ports{
+		contracts.AppOrder:   {App: 8081, DaprHTTP: 3501, DaprGRPC: 50001, DaprInternal: 50011, DaprMetrics: 9091},
+		contracts.AppStock:   {App: 8082, DaprHTTP: 3502, DaprGRPC: 50002, DaprInternal: 50012, DaprMetrics: 9092},
+		contracts.AppPayment: {App: 8083, DaprHTTP: 3503, DaprGRPC: 50003, DaprInternal: 50013, DaprMetrics: 9093},
+	}
+}
+
+// FreePorts picks unused ports for every service, so that several stacks
+// can run side by side.
+func FreePorts() (map[string]Ports, error) {
+	out := map[string]Ports{}
+	for _, app := range Apps {
+		p, err := freePorts(5)
+		if err != nil {
+			return nil, err
+		}
+		out[app] = Ports{App: p[0], DaprHTTP: p[1], DaprGRPC: p[2], DaprInternal: p[3], DaprMetrics: p[4]}
+	}
+	return out, nil
+}
+
+// FreePort returns one unused loopback port.
+func FreePort() (int, error) {
+	p, err := freePorts(1)
+	if err != nil {
+		return 0, err
+	}
+	return p[0], nil
+}
+
+func freePorts(n int) ([]int, error) {
+	ls := make([]net.Listener, 0, n)
+	defer func() {
+		for _, l := range ls {
+			l.Close()
+		}
+	}()
+	ports := make([]int, 0, n)
+	for i := 0; i < n; i++ {
+		l, err := net.Listen("tcp", "127.0.0.1:0")
+		if err != nil {
+			return nil, fmt.Errorf("find a free port: %w", err)
+		}
+		ls = append(ls, l)
+		ports = append(ports, l.Addr().(*net.TCPAddr).Port)
+	}
+	return ports, nil
+}

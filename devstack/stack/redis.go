@@ -1,0 +1,148 @@
+package stack
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"github.com/redis/go-redis/v9"
+)
+
+// Redis is the Redis the stack uses, and the process when the stack
+// started it.
+type Redis struct {
+	Addr string
+	proc *Proc
+}
+
+// Started reports whether this stack started the server (and so stops it).
+func (r *Redis) Started() bool { return r.proc != nil }
+
+// Stop stops the server if this stack started it; a Redis that was
+// already running is left alone.
+func (r *Redis) Stop() {
+	if r.proc != nil {
+		r.proc.Stop(5 * time.Second)
+	}
+}
+
+// Ping reports whether a Redis answers at addr.
+func Ping(ctx context.Context, addr string) error {
+	c := redis.NewClient(&redis.Options{Addr: addr, DialTimeout: time.Second, MaxRetries: -1})
+	defer c.Close()
+	return c.Ping(ctx).Err()
+}
+
+// UseOrStartRedis uses the Redis at addr when one answers; otherwise it
+// starts redis-server on addr's port with its data in dir. persist keeps
+// RDB snapshots in dir; tests run without.
+func UseOrStartRedis(ctx context.Context, addr, dir string, persist bool, log io.Writer) (*Redis, error) {
+	pingCtx, cancel := context.WithTimeout(ctx, 2*time.Second)
+	err := Ping(pingCtx, addr)
+	cancel()
+	if err == nil {
+		return &Redis{Addr: addr}, nil
+	}
+	return StartRedis(ctx, addr, dir, persist, log)
+}
+
+// StartRedis starts a redis-server of its own on addr.
+func StartRedis(ctx context.Context, addr, dir string, persist bool, log io.Writer) (*Redis, error) {
+	bin, err := redisServer(log)
+	if err != nil {
+		return nil, err
+	}
+	host, port, err := net.SplitHostPort(addr)
+	if err != nil {
+		return nil, fmt.Errorf("REDIS_ADDR %q: %w", addr, err)
+	}
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return nil, err
+	}
+	args := []string{"--bind", host, "--port", port, "--dir", dir, "--daemonize", "no", "--protected-mode", "no", "--loglevel", "warning"}
+	if persist {
+		args = append(args, "--save", "60 1000", "--dbfilename", "dump.rdb", "--appendonly", "no")
+	} else {
+		args = append(args, "--save", "", "--appendonly", "no")
+	}
+	p, err := startProc("redis", bin, args, nil, log)
+	if err != nil {
+		return nil, err
+	}
+	r := &Redis{Addr: addr, proc: p}
+	if err := waitFor(ctx, 10*time.Second, func(ctx context.Context) error {
+		if p.Exited() {
+			return stopWaiting{fmt.Errorf("redis-server exited with code %d", p.ExitCode())}
+		}
+		return Ping(ctx, addr)
+	}); err != nil {
+		r.Stop()
+		return nil, fmt.Errorf("redis at %s: %w", addr, err)
+	}
+	return r, nil
+}
+
+// redisServer finds redis-server, installing it with apt-get when it is
+// missing and this is a Debian or Ubuntu machine where we are root.
+func redisServer(log io.Writer) (string, error) {
+	if bin, err := exec.LookPath("redis-server"); err == nil {
+		return bin, nil
+	}
+	if _, err := exec.LookPath("apt-get"); err != nil || os.Geteuid() != 0 {
+		return "", errors.New("redis-server is not installed: install the redis-server package (or set REDIS_ADDR to a running Redis)")
+	}
+	fmt.Fprintln(log, "installing redis-server with apt-get...")
+	for _, args := range [][]string{{"update", "-qq"}, {"install", "-y", "-qq", "redis-server"}} {
+		cmd := exec.Command("apt-get", args...)
+		cmd.Env = append(os.Environ(), "DEBIAN_FRONTEND=noninteractive")
+		if out, err := cmd.CombinedOutput(); err != nil {
+			return "", fmt.Errorf("apt-get %s: %w\n%s", strings.Join(args, " "), err, out)
+		}
+	}
+	return exec.LookPath("redis-server")
+}
+
+// stopWaiting ends waitFor early with its error.
+type stopWaiting struct{ error }
+
+// waitFor polls check until it succeeds, returns stopWaiting, or the
+// deadline passes.
+func waitFor(ctx context.Context, limit time.Duration, check func(ctx context.Context) error) error {
+	ctx, cancel := context.WithTimeout(ctx, limit)
+	defer cancel()
+	tick := time.NewTicker(50 * time.Millisecond)
+	defer tick.Stop()
+	var last error
+	for {
+		callCtx, callCancel := context.WithTimeout(ctx, time.Second)
+		last = check(callCtx)
+		callCancel()
+		if last == nil {
+			return nil
+		}
+		var stop stopWaiting
+		if errors.As(last, &stop) {
+			return stop.error
+		}
+		select {
+		case <-ctx.Done():
+			return fmt.Errorf("not ready after %s: %w", limit, last)
+		case <-tick.C:
+		}
+	}
+}
+
+// absDir makes dir absolute relative to root.
+func absDir(root, dir string) string {
+	if filepath.IsAbs(dir) {
+		return dir
+	}
+	return filepath.Join(root, dir)
+}

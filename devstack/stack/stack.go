@@ -1,0 +1,237 @@
+// Package stack runs the saga locally the way `dapr run` would: Redis,
+// three sidecars and three services, with no Docker and no Dapr CLI. Both
+// `make run` and the end-to-end tests use it.
+package stack
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"net/http"
+	"path/filepath"
+	"strconv"
+	"sync"
+	"time"
+)
+
+// Options say how to run a stack.
+type Options struct {
+	Root      string           // repository root
+	Dir       string           // working folder (binaries, resources, Redis data)
+	RedisAddr string           // Redis to use or start
+	OwnRedis  bool             // always start a fresh Redis, never reuse one
+	Persist   bool             // keep Redis snapshots in Dir
+	Ports     map[string]Ports // per app; DefaultPorts when nil
+	Resources string           // component folder; dapr/components when empty
+	Log       io.Writer        // where every process's output goes
+	LogLevel  string           // services' LOG_LEVEL
+	DaprLog   string           // daprd's --log-level
+	// Env adds variables to one app's environment.
+	Env map[string][]string
+	// Replicas runs more than one instance of an app; the extra instances
+	// are named app-2, app-3... and get free ports.
+	Replicas map[string]int
+}
+
+// Stack is a running local saga.
+type Stack struct {
+	Opts  Options
+	Redis *Redis
+	Ports map[string]Ports // by instance
+	// Instances are the running instances, by name: the app id for the
+	// first instance of each app.
+	Instances []string
+	appOf     map[string]string
+
+	daprd     string
+	bins      string
+	resources string
+	config    string
+
+	mu    sync.Mutex
+	apps  map[string]*Proc
+	sides map[string]*Proc
+}
+
+// URL is the base URL of an app's HTTP API.
+func (s *Stack) URL(app string) string {
+	return "http://127.0.0.1:" + strconv.Itoa(s.Ports[app].App)
+}
+
+// Start brings the stack up and waits until every service is ready.
+func Start(ctx context.Context, o Options) (*Stack, error) {
+	if o.Ports == nil {
+		o.Ports = DefaultPorts()
+	}
+	ports := make(map[string]Ports, len(o.Ports))
+	for k, v := range o.Ports {
+		ports[k] = v
+	}
+	o.Ports = ports
+	if o.Resources == "" {
+		o.Resources = filepath.Join(o.Root, "dapr", "components")
+	}
+	o.Dir = absDir(o.Root, o.Dir)
+	if o.DaprLog == "" {
+		o.DaprLog = "warn"
+	}
+	s := &Stack{Opts: o, Ports: o.Ports, bins: filepath.Join(o.Dir, "bin"), config: filepath.Join(o.Root, "dapr", "config.yaml"),
+		apps: map[string]*Proc{}, sides: map[string]*Proc{}, appOf: map[string]string{}}
+	for _, app := range Apps {
+		s.Instances = append(s.Instances, app)
+		s.appOf[app] = app
+		for i := 2; i <= o.Replicas[app]; i++ {
+			name := fmt.Sprintf("%s-%d", app, i)
+			p, err := FreePorts()
+			if err != nil {
+				return nil, err
+			}
+			s.Ports[name] = p[app]
+			s.Instances = append(s.Instances, name)
+			s.appOf[name] = app
+		}
+	}
+
+	var err error
+	if s.daprd, err = EnsureDaprd(o.Root, o.Log); err != nil {
+		return nil, err
+	}
+	if err := BuildServices(o.Root, s.bins, o.Log); err != nil {
+		return nil, err
+	}
+	redisDir := filepath.Join(o.Dir, "redis")
+	if o.OwnRedis {
+		s.Redis, err = StartRedis(ctx, o.RedisAddr, redisDir, o.Persist, o.Log)
+	} else {
+		s.Redis, err = UseOrStartRedis(ctx, o.RedisAddr, redisDir, o.Persist, o.Log)
+	}
+	if err != nil {
+		return nil, err
+	}
+	if s.resources, err = RenderResources(o.Resources, filepath.Join(o.Dir, "resources"), s.Redis.Addr); err != nil {
+		s.Stop()
+		return nil, err
+	}
+	for _, inst := range s.Instances {
+		if err := s.startSidecar(inst); err != nil {
+			s.Stop()
+			return nil, err
+		}
+		if err := s.StartApp(inst); err != nil {
+			s.Stop()
+			return nil, err
+		}
+	}
+	if err := s.WaitReady(ctx, s.Instances...); err != nil {
+		s.Stop()
+		return nil, err
+	}
+	return s, nil
+}
+
+func (s *Stack) startSidecar(inst string) error {
+	args := daprdArgs(s.appOf[inst], s.Ports[inst], s.resources, s.config, s.Opts.DaprLog)
+	p, err := startProc(inst+"/dapr", s.daprd, args, nil, s.Opts.Log)
+	if err != nil {
+		return err
+	}
+	s.mu.Lock()
+	s.sides[inst] = p
+	s.mu.Unlock()
+	return nil
+}
+
+// StartApp starts (or starts again) one instance of a service, with extra
+// env.
+func (s *Stack) StartApp(inst string, env ...string) error {
+	app := s.appOf[inst]
+	p := s.Ports[inst]
+	vars := []string{
+		"PORT=" + strconv.Itoa(p.App),
+		"DAPR_GRPC_PORT=" + strconv.Itoa(p.DaprGRPC),
+		"DAPR_HTTP_PORT=" + strconv.Itoa(p.DaprHTTP),
+		"LOG_LEVEL=" + s.Opts.LogLevel,
+	}
+	vars = append(vars, s.Opts.Env[app]...)
+	vars = append(vars, env...)
+	proc, err := startProc(inst, filepath.Join(s.bins, app), nil, vars, s.Opts.Log)
+	if err != nil {
+		return err
+	}
+	s.mu.Lock()
+	s.apps[inst] = proc
+	s.mu.Unlock()
+	return nil
+}
+
+// App is the running process of a service instance.
+func (s *Stack) App(inst string) *Proc {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.apps[inst]
+}
+
+// Sidecar is the running daprd of a service instance.
+func (s *Stack) Sidecar(inst string) *Proc {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.sides[inst]
+}
+
+// DaprURL is the base URL of an instance's sidecar HTTP API.
+func (s *Stack) DaprURL(inst string) string {
+	return "http://127.0.0.1:" + strconv.Itoa(s.Ports[inst].DaprHTTP)
+}
+
+// WaitReady waits until each app answers /readyz and its sidecar has
+// loaded its subscriptions.
+func (s *Stack) WaitReady(ctx context.Context, apps ...string) error {
+	for _, app := range apps {
+		url := s.URL(app) + "/readyz"
+		side := fmt.Sprintf("http://127.0.0.1:%d/v1.0/healthz", s.Ports[app].DaprHTTP)
+		err := waitFor(ctx, 60*time.Second, func(ctx context.Context) error {
+			if p := s.App(app); p != nil && p.Exited() {
+				return stopWaiting{fmt.Errorf("%s exited with code %d", app, p.ExitCode())}
+			}
+			if err := httpOK(ctx, url); err != nil {
+				return err
+			}
+			return httpOK(ctx, side)
+		})
+		if err != nil {
+			return fmt.Errorf("%s: %w", app, err)
+		}
+	}
+	return nil
+}
+
+func httpOK(ctx context.Context, url string) error {
+	req, _ := http.NewRequestWithContext(ctx, http.MethodGet, url, nil)
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		return err
+	}
+	resp.Body.Close()
+	if resp.StatusCode >= 300 {
+		return fmt.Errorf("%s answered %d", url, resp.StatusCode)
+	}
+	return nil
+}
+
+// Stop stops every process the stack started, services first.
+func (s *Stack) Stop() {
+	s.mu.Lock()
+	apps, sides := s.apps, s.sides
+	s.mu.Unlock()
+	var wg sync.WaitGroup
+	for _, group := range []map[string]*Proc{apps, sides} {
+		for _, p := range group {
+			wg.Add(1)
+			go func(p *Proc) { defer wg.Done(); p.Stop(10 * time.Second) }(p)
+		}
+		wg.Wait()
+	}
+	if s.Redis != nil {
+		s.Redis.Stop()
+	}
+}

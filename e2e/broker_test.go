@@ -1,0 +1,88 @@
+package e2e
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"time"
+
+	"github.com/redis/go-redis/v9"
+
+	"github.com/example/order-saga/devstack/stack"
+)
+
+// streamEvent is an entry of a topic's Redis stream, as Dapr wrote it.
+type streamEvent struct {
+	CloudEventID   string
+	CloudEventType string
+	Type           string
+	OrderID        string
+	Raw            string
+}
+
+// topicEvents reads every entry of a topic's stream.
+func topicEvents(s *stack.Stack, topic string) ([]streamEvent, error) {
+	c := redis.NewClient(&redis.Options{Addr: s.Redis.Addr})
+	defer c.Close()
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	msgs, err := c.XRange(ctx, topic, "-", "+").Result()
+	if err != nil {
+		return nil, err
+	}
+	out := make([]streamEvent, 0, len(msgs))
+	for _, m := range msgs {
+		raw, _ := m.Values["data"].(string)
+		var ce struct {
+			ID   string          `json:"id"`
+			Type string          `json:"type"`
+			Data json.RawMessage `json:"data"`
+		}
+		_ = json.Unmarshal([]byte(raw), &ce)
+		var payload struct {
+			Type    string `json:"type"`
+			OrderID string `json:"orderId"`
+		}
+		_ = json.Unmarshal(ce.Data, &payload)
+		out = append(out, streamEvent{CloudEventID: ce.ID, CloudEventType: ce.Type, Type: payload.Type, OrderID: payload.OrderID, Raw: raw})
+	}
+	return out, nil
+}
+
+// expectEvent checks that a topic holds at least min events of a type for
+// an order.
+func expectEvent(s *stack.Stack, topic, eventType, orderID string, min int) error {
+	events, err := topicEvents(s, topic)
+	if err != nil {
+		return err
+	}
+	n := 0
+	for _, e := range events {
+		if e.Type == eventType && e.OrderID == orderID {
+			n++
+		}
+	}
+	if n < min {
+		return fmt.Errorf("%d %s events for %s on %s, want at least %d", n, eventType, orderID, topic, min)
+	}
+	return nil
+}
+
+// countKeys counts the Redis keys matching a pattern.
+func countKeys(s *stack.Stack, pattern string) (int, error) {
+	c := redis.NewClient(&redis.Options{Addr: s.Redis.Addr})
+	defer c.Close()
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	keys, err := c.Keys(ctx, pattern).Result()
+	return len(keys), err
+}
+
+func expectProduct(p product, available, reserved int) error {
+	if p.Available != available || p.Reserved != reserved {
+		return fmt.Errorf("product %s has available=%d reserved=%d, want %d and %d", p.ID, p.Available, p.Reserved, available, reserved)
+	}
+	return nil
+}
+
+var errNotYet = fmt.Errorf("not there yet")

@@ -1,0 +1,248 @@
+package e2e
+
+import (
+	"bytes"
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net/http"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/example/order-saga/contracts"
+	"github.com/example/order-saga/devstack/stack"
+)
+
+// api talks to one stack's services over HTTP, as a user would.
+type api struct {
+	t *testing.T
+	s *stack.Stack
+}
+
+func newAPI(t *testing.T, s *stack.Stack) api { return api{t: t, s: s} }
+
+type item struct {
+	ProductID string `json:"productId"`
+	Quantity  int    `json:"quantity"`
+}
+
+type orderView struct {
+	ID         string `json:"id"`
+	CustomerID string `json:"customerId"`
+	Items      []item `json:"items"`
+	Status     string `json:"status"`
+	Reason     string `json:"reason"`
+	TotalCents int64  `json:"totalCents"`
+	History    []struct {
+		Status string `json:"status"`
+	} `json:"history"`
+}
+
+type product struct {
+	ID         string `json:"id"`
+	Name       string `json:"name"`
+	PriceCents int64  `json:"priceCents"`
+	Available  int    `json:"available"`
+	Reserved   int    `json:"reserved"`
+}
+
+type wallet struct {
+	CustomerID   string `json:"customerId"`
+	BalanceCents int64  `json:"balanceCents"`
+}
+
+type payment struct {
+	OrderID     string `json:"orderId"`
+	AmountCents int64  `json:"amountCents"`
+	Status      string `json:"status"`
+}
+
+type response struct {
+	Status int
+	Header http.Header
+	Body   []byte
+}
+
+// do sends a request; body may be nil, a string (sent as is) or a value
+// (sent as JSON). Transport errors fail the test.
+func (a api) do(method, url string, body any, header map[string]string) response {
+	a.t.Helper()
+	r, err := tryDo(method, url, body, header)
+	if err != nil {
+		a.t.Fatalf("%s %s: %v", method, url, err)
+	}
+	return r
+}
+
+func tryDo(method, url string, body any, header map[string]string) (response, error) {
+	var rd io.Reader
+	switch b := body.(type) {
+	case nil:
+	case string:
+		rd = strings.NewReader(b)
+	default:
+		j, _ := json.Marshal(b)
+		rd = bytes.NewReader(j)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	req, _ := http.NewRequestWithContext(ctx, method, url, rd)
+	if body != nil {
+		req.Header.Set("Content-Type", "application/json")
+	}
+	for k, v := range header {
+		req.Header.Set(k, v)
+	}
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		return response{}, err
+	}
+	defer resp.Body.Close()
+	b, err := io.ReadAll(resp.Body)
+	return response{Status: resp.StatusCode, Header: resp.Header, Body: b}, err
+}
+
+func decodeInto[T any](t *testing.T, r response) T {
+	t.Helper()
+	var v T
+	if err := json.Unmarshal(r.Body, &v); err != nil {
+		t.Fatalf("decode %s: %v", r.Body, err)
+	}
+	return v
+}
+
+// placeOrder posts an order and expects a 202.
+func (a api) placeOrder(customer string, items ...item) orderView {
+	a.t.Helper()
+	r := a.do(http.MethodPost, a.s.URL(contracts.AppOrder)+"/orders", map[string]any{"customerId": customer, "items": items}, nil)
+	if r.Status != http.StatusAccepted {
+		a.t.Fatalf("place order: %d %s", r.Status, r.Body)
+	}
+	o := decodeInto[orderView](a.t, r)
+	if r.Header.Get("Location") != "/orders/"+o.ID {
+		a.t.Fatalf("Location %q for order %s", r.Header.Get("Location"), o.ID)
+	}
+	return o
+}
+
+func (a api) order(id string) (orderView, int) {
+	a.t.Helper()
+	r := a.do(http.MethodGet, a.s.URL(contracts.AppOrder)+"/orders/"+id, nil, nil)
+	if r.Status != http.StatusOK {
+		return orderView{}, r.Status
+	}
+	return decodeInto[orderView](a.t, r), r.Status
+}
+
+// finalOrder polls the order until its status is final.
+func (a api) finalOrder(id string) orderView {
+	a.t.Helper()
+	var last orderView
+	eventually(a.t, 30*time.Second, func() error {
+		o, code := a.order(id)
+		last = o
+		if code != http.StatusOK {
+			return fmt.Errorf("GET order answered %d", code)
+		}
+		if o.Status != "CONFIRMED" && o.Status != "CANCELED" {
+			return fmt.Errorf("last seen %+v", o)
+		}
+		return nil
+	}, "order %s to finish", id)
+	return last
+}
+
+func (a api) putProduct(id string, priceCents int64, available int) {
+	a.t.Helper()
+	r := a.do(http.MethodPut, a.s.URL(contracts.AppStock)+"/products/"+id,
+		map[string]any{"name": "Test " + id, "priceCents": priceCents, "available": available}, nil)
+	if r.Status != http.StatusOK {
+		a.t.Fatalf("put product %s: %d %s", id, r.Status, r.Body)
+	}
+}
+
+func (a api) product(id string) product {
+	a.t.Helper()
+	r := a.do(http.MethodGet, a.s.URL(contracts.AppStock)+"/products/"+id, nil, nil)
+	if r.Status != http.StatusOK {
+		a.t.Fatalf("get product %s: %d %s", id, r.Status, r.Body)
+	}
+	return decodeInto[product](a.t, r)
+}
+
+func (a api) putWallet(customer string, balanceCents int64) {
+	a.t.Helper()
+	r := a.do(http.MethodPut, a.s.URL(contracts.AppPayment)+"/wallets/"+customer, map[string]any{"balanceCents": balanceCents}, nil)
+	if r.Status != http.StatusOK {
+		a.t.Fatalf("put wallet %s: %d %s", customer, r.Status, r.Body)
+	}
+}
+
+func (a api) wallet(customer string) wallet {
+	a.t.Helper()
+	r := a.do(http.MethodGet, a.s.URL(contracts.AppPayment)+"/wallets/"+customer, nil, nil)
+	if r.Status != http.StatusOK {
+		a.t.Fatalf("get wallet %s: %d %s", customer, r.Status, r.Body)
+	}
+	return decodeInto[wallet](a.t, r)
+}
+
+// payment returns the payment of an order and whether there is one.
+func (a api) payment(orderID string) (payment, bool) {
+	a.t.Helper()
+	r := a.do(http.MethodGet, a.s.URL(contracts.AppPayment)+"/payments/"+orderID, nil, nil)
+	switch r.Status {
+	case http.StatusOK:
+		return decodeInto[payment](a.t, r), true
+	case http.StatusNotFound:
+		return payment{}, false
+	}
+	a.t.Fatalf("get payment %s: %d %s", orderID, r.Status, r.Body)
+	return payment{}, false
+}
+
+// publish sends an event straight to a topic through a sidecar, the way a
+// redelivery or another producer would.
+func (a api) publish(inst, topic string, event any, cloudEventID string) {
+	a.t.Helper()
+	url := a.s.DaprURL(inst) + "/v1.0/publish/" + contracts.PubSub + "/" + topic
+	if cloudEventID != "" {
+		url += "?metadata.cloudevent.id=" + cloudEventID
+	}
+	body := event
+	header := map[string]string{}
+	if s, ok := event.(string); ok {
+		body, header["Content-Type"] = s, "text/plain"
+	}
+	r := a.do(http.MethodPost, url, body, header)
+	if r.Status != http.StatusNoContent && r.Status != http.StatusOK {
+		a.t.Fatalf("publish to %s: %d %s", topic, r.Status, r.Body)
+	}
+}
+
+// eventually polls check until it returns nil or limit passes.
+func eventually(t *testing.T, limit time.Duration, check func() error, what string, args ...any) {
+	t.Helper()
+	deadline := time.Now().Add(limit)
+	for {
+		err := check()
+		if err == nil {
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("waited %s for "+what+": %v", append([]any{limit}, append(args, err)...)...)
+		}
+		<-time.After(20 * time.Millisecond)
+	}
+}
+
+// uid returns a short unique suffix for test data.
+func uid() string {
+	var b [6]byte
+	_, _ = rand.Read(b[:])
+	return hex.EncodeToString(b[:])
+}

@@ -1,0 +1,109 @@
+// Package e2e proves the saga end to end on real daprd sidecars and a real
+// Redis, started by the same runner as `make run`.
+package e2e
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"os"
+	"path/filepath"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/example/order-saga/devstack/stack"
+)
+
+// shared is the stack most tests run against; each test uses its own
+// customers and products, so they can run in parallel.
+var shared *stack.Stack
+
+func TestMain(m *testing.M) {
+	os.Exit(runTests(m))
+}
+
+func runTests(m *testing.M) int {
+	logs := &syncBuffer{}
+	s, err := startStack(logs, stack.Options{})
+	if err != nil {
+		fmt.Fprintf(os.Stderr, "start the stack: %v\n%s", err, logs.Tail(80))
+		return 1
+	}
+	shared = s
+	code := m.Run()
+	s.Stop()
+	if code != 0 {
+		fmt.Fprintf(os.Stderr, "last lines of the shared stack's logs:\n%s", logs.Tail(120))
+	}
+	return code
+}
+
+// startStack starts a stack of its own Redis and free ports.
+func startStack(logs *syncBuffer, o stack.Options) (*stack.Stack, error) {
+	root, err := filepath.Abs("..")
+	if err != nil {
+		return nil, err
+	}
+	dir, err := os.MkdirTemp("", "saga-e2e-")
+	if err != nil {
+		return nil, err
+	}
+	ports, err := stack.FreePorts()
+	if err != nil {
+		return nil, err
+	}
+	redisPort, err := stack.FreePort()
+	if err != nil {
+		return nil, err
+	}
+	o.Root, o.Dir, o.Ports, o.Log = root, dir, ports, logs
+	o.RedisAddr, o.OwnRedis = fmt.Sprintf("127.0.0.1:%d", redisPort), true
+	if o.LogLevel == "" {
+		o.LogLevel = "info"
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 15*time.Minute)
+	defer cancel()
+	return stack.Start(ctx, o)
+}
+
+// ownStack starts a stack for one test and stops it at the end, printing
+// its logs if the test failed.
+func ownStack(t *testing.T, o stack.Options) *stack.Stack {
+	t.Helper()
+	logs := &syncBuffer{}
+	s, err := startStack(logs, o)
+	if err != nil {
+		t.Fatalf("start the stack: %v\n%s", err, logs.Tail(80))
+	}
+	t.Cleanup(func() {
+		s.Stop()
+		if t.Failed() {
+			t.Logf("last lines of the stack's logs:\n%s", logs.Tail(120))
+		}
+	})
+	return s
+}
+
+// syncBuffer collects the stack's output for failure reports.
+type syncBuffer struct {
+	mu  sync.Mutex
+	buf bytes.Buffer
+}
+
+func (b *syncBuffer) Write(p []byte) (int, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.Write(p)
+}
+
+// Tail returns the last n lines.
+func (b *syncBuffer) Tail(n int) string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	lines := bytes.Split(b.buf.Bytes(), []byte("\n"))
+	if len(lines) > n {
+		lines = lines[len(lines)-n:]
+	}
+	return string(bytes.Join(lines, []byte("\n")))
+}

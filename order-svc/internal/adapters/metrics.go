@@ -1,0 +1,46 @@
+package adapters
+
+import (
+	"strings"
+
+	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/example/order-saga/order-svc/internal/domain/order"
+)
+
+// Metrics are order-svc's business metrics.
+type Metrics struct {
+	created  prometheus.Counter
+	finished *prometheus.CounterVec
+	duration prometheus.Histogram
+}
+
+// NewMetrics registers the business metrics on reg.
+func NewMetrics(reg prometheus.Registerer) *Metrics {
+	m := &Metrics{
+		created: prometheus.NewCounter(prometheus.CounterOpts{
+			Name: "saga_orders_created_total", Help: "Orders accepted by POST /orders.",
+		}),
+		finished: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "saga_orders_finished_total", Help: "Orders that reached a final status, by status.",
+		}, []string{"status"}),
+		duration: prometheus.NewHistogram(prometheus.HistogramOpts{
+			Name: "saga_order_duration_seconds", Help: "Time from an order's creation to its final status.",
+			Buckets: []float64{.005, .01, .025, .05, .1, .25, .5, 1, 2.5, 5, 10, 30, 60},
+		}),
+	}
+	reg.MustRegister(m.created, m.finished, m.duration)
+	// Both statuses are present from the start, so rates work at once.
+	m.finished.WithLabelValues("confirmed")
+	m.finished.WithLabelValues("canceled")
+	return m
+}
+
+// OrderCreated implements app.Observer.
+func (m *Metrics) OrderCreated() { m.created.Inc() }
+
+// OrderFinished implements app.Observer.
+func (m *Metrics) OrderFinished(o order.Order) {
+	m.finished.WithLabelValues(strings.ToLower(string(o.Status))).Inc()
+	m.duration.Observe(o.UpdatedAt.Sub(o.CreatedAt).Seconds())
+}

@@ -1,0 +1,34 @@
+// Package app holds order-svc's use cases.
+package app
+
+import (
+	"context"
+
+	"github.com/example/order-saga/order-svc/internal/domain/order"
+)
+
+// Orders stores orders, one key each.
+type Orders interface {
+	Get(ctx context.Context, id string) (order.Order, bool, error)
+	// Update applies fn to the order (the zero Order when absent); fn
+	// returns false to leave it unchanged. fn may run more than once.
+	Update(ctx context.Context, id string, fn func(o *order.Order) bool) error
+}
+
+// Claims remembers which request an idempotency key was first used with.
+type Claims interface {
+	// Claim stores requestHash for key unless the key is already claimed,
+	// and returns the hash that holds the key after the call.
+	Claim(ctx context.Context, key, requestHash string) (string, error)
+}
+
+// Events publishes OrderCreated.
+type Events interface {
+	OrderCreated(ctx context.Context, o order.Order) error
+}
+
+// Observer is told of business events, for metrics.
+type Observer interface {
+	OrderCreated()
+	OrderFinished(o order.Order)
+}

@@ -1,0 +1,40 @@
+// Package service wires order-svc together: it is the composition root.
+package service
+
+import (
+	"time"
+
+	"github.com/example/order-saga/contracts"
+	"github.com/example/order-saga/order-svc/internal/adapters"
+	"github.com/example/order-saga/order-svc/internal/app"
+	"github.com/example/order-saga/order-svc/internal/domain/order"
+	"github.com/example/order-saga/order-svc/internal/ports"
+	platform "github.com/example/order-saga/platform/app"
+	"github.com/example/order-saga/platform/pubsub"
+	"github.com/example/order-saga/platform/statestore"
+)
+
+// New builds order-svc on its frame a: routes, subscriptions and use cases.
+func New(a *platform.App) error {
+	orders := adapters.OrderRepository{Store: statestore.New[order.Order](a.Dapr, contracts.OrderStore)}
+	metrics := adapters.NewMetrics(a.Metrics.Registry)
+	events := adapters.EventPublisher{Publisher: pubsub.NewPublisher(a.Dapr, contracts.PubSub)}
+
+	api := ports.HTTP{
+		Place: app.PlaceOrderHandler{
+			Orders: orders, Claims: adapters.NewClaimRepository(a.Dapr, contracts.OrderStore),
+			Events: events, Observer: metrics, Log: a.Log, Now: time.Now,
+		},
+		Get: app.GetOrderHandler{Orders: orders},
+		Log: a.Log,
+	}
+	api.Routes(a.Router)
+
+	subscriptions := ports.Events{
+		Record:  app.NewRecordStepHandler(orders, metrics, a.Log),
+		Created: app.NewStoreCreatedHandler(orders, metrics, a.Log),
+		Log:     a.Log,
+		Obs:     a.Metrics,
+	}
+	return subscriptions.Subscribe(a.Service)
+}

@@ -1,0 +1,118 @@
+package app
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"time"
+
+	"github.com/example/order-saga/platform/faults"
+	"github.com/example/order-saga/platform/pubsub"
+
+	"github.com/example/order-saga/payment-svc/internal/domain/wallet"
+)
+
+// CrashBeforePublish is the fault point between saving a payment and
+// announcing it.
+const CrashBeforePublish = "payment.before-publish"
+
+// ChargeOrder asks for the payment of an order whose stock is reserved.
+type ChargeOrder struct {
+	OrderID    string
+	CustomerID string
+	TotalCents int64
+}
+
+// ChargeOrderHandler charges each order exactly once, however often and
+// however concurrently its message is delivered.
+//
+// The decision is first written into the wallet, under the wallet's ETag,
+// and stays there until the payment record exists; only then is it
+// dropped. A crash before the record is saved is redelivered and finds the
+// decision in the wallet; a crash after finds the record. A handler that
+// read "no record" just before another one finished the whole job makes a
+// second decision: saving the record tells it that it lost, and settling
+// gives its charge back.
+type ChargeOrderHandler struct {
+	wallets   Wallets
+	payments  Payments
+	publisher Publisher
+	metrics   Metrics
+	log       *slog.Logger
+	now       func() time.Time
+}
+
+// NewChargeOrderHandler returns the use case; now is the clock.
+func NewChargeOrderHandler(wallets Wallets, payments Payments, publisher Publisher, metrics Metrics, log *slog.Logger, now func() time.Time) ChargeOrderHandler {
+	return ChargeOrderHandler{wallets: wallets, payments: payments, publisher: publisher, metrics: metrics, log: log, now: now}
+}
+
+// Handle charges the order, records the payment and announces it.
+func (h ChargeOrderHandler) Handle(ctx context.Context, cmd ChargeOrder) error {
+	log := h.log.With("orderId", cmd.OrderID, "customerId", cmd.CustomerID)
+	if traceID := pubsub.TraceID(pubsub.TraceParent(ctx)); traceID != "" {
+		log = log.With("traceId", traceID)
+	}
+	recorded, found, err := h.payments.Get(ctx, cmd.OrderID)
+	if err != nil {
+		return err
+	}
+	if found {
+		log.Info("payment already recorded, announcing it again", "decision", recorded.Status)
+		return h.announceAndSettle(ctx, log, recorded)
+	}
+
+	decision, err := h.decide(ctx, cmd)
+	if err != nil {
+		return err
+	}
+	recorded, created, err := h.payments.Create(ctx, wallet.PaymentOf(cmd.OrderID, cmd.CustomerID, decision))
+	if err != nil {
+		return fmt.Errorf("record payment of order %s: %w", cmd.OrderID, err)
+	}
+	if created {
+		h.metrics.PaymentRecorded(recorded)
+		log.Info("payment decided", "decision", recorded.Status, "amountCents", recorded.AmountCents, "reason", recorded.Reason)
+	} else if recorded.Seq != decision.Seq {
+		log.Warn("payment was decided twice; the later decision is undone", "decision", recorded.Status)
+	}
+
+	faults.Crash(log, CrashBeforePublish)
+	return h.announceAndSettle(ctx, log, recorded)
+}
+
+// decide takes the wallet's pending decision for the order, or makes one.
+func (h ChargeOrderHandler) decide(ctx context.Context, cmd ChargeOrder) (wallet.Decision, error) {
+	at := h.now()
+	var d wallet.Decision
+	err := h.wallets.Update(ctx, cmd.CustomerID, func(w *wallet.Wallet) error {
+		var err error
+		d, err = w.Charge(cmd.OrderID, cmd.TotalCents, at)
+		return err
+	})
+	if err != nil {
+		return wallet.Decision{}, fmt.Errorf("charge order %s: %w", cmd.OrderID, err)
+	}
+	return d, nil
+}
+
+// announceAndSettle publishes the recorded outcome, then drops the wallet's
+// copy of the decision, which the record now replaces.
+func (h ChargeOrderHandler) announceAndSettle(ctx context.Context, log *slog.Logger, p wallet.Payment) error {
+	header, event := outcomeEvent(p)
+	if err := h.publisher.Publish(ctx, header, event); err != nil {
+		return err
+	}
+	var refunded int64
+	err := h.wallets.Update(ctx, p.CustomerID, func(w *wallet.Wallet) error {
+		refunded = w.Settle(p.OrderID, p.Seq)
+		return nil
+	})
+	if err != nil {
+		return fmt.Errorf("settle order %s: %w", p.OrderID, err)
+	}
+	if refunded > 0 {
+		log.Warn("a second charge of the order was given back", "decision", p.Status, "refundedCents", refunded)
+	}
+	return nil
+}

@@ -1,0 +1,106 @@
+// Package wallet is the money side of the saga: a customer's balance and
+// the charges it has decided but not yet handed over to a payment record.
+package wallet
+
+import (
+	"fmt"
+	"maps"
+	"time"
+)
+
+// MaxBalanceCents is the largest balance that can be set.
+const MaxBalanceCents int64 = 1_000_000_000_00
+
+// Wallet holds a customer's balance. Its balance never goes negative.
+type Wallet struct {
+	balanceCents int64
+	lastSeq      int64
+	charges      map[string]Decision
+}
+
+// New returns a wallet with an opening balance.
+func New(balanceCents int64) (*Wallet, error) {
+	if err := checkBalance(balanceCents); err != nil {
+		return nil, err
+	}
+	return &Wallet{balanceCents: balanceCents}, nil
+}
+
+// Restore rebuilds a wallet from storage. It trusts its input, which only
+// ever came from a wallet.
+func Restore(balanceCents, lastSeq int64, charges map[string]Decision) *Wallet {
+	return &Wallet{balanceCents: balanceCents, lastSeq: lastSeq, charges: maps.Clone(charges)}
+}
+
+// BalanceCents is what the customer can still spend.
+func (w *Wallet) BalanceCents() int64 { return w.balanceCents }
+
+// LastSeq is the Seq of the wallet's latest decision, 0 before any.
+func (w *Wallet) LastSeq() int64 { return w.lastSeq }
+
+// Charges are the decisions not yet settled, by order id.
+func (w *Wallet) Charges() map[string]Decision { return maps.Clone(w.charges) }
+
+// Pending returns the unsettled decision for an order, if any.
+func (w *Wallet) Pending(orderID string) (Decision, bool) {
+	d, ok := w.charges[orderID]
+	return d, ok
+}
+
+// SetBalance replaces the balance. Pending charges stay as they are.
+func (w *Wallet) SetBalance(cents int64) error {
+	if err := checkBalance(cents); err != nil {
+		return err
+	}
+	w.balanceCents = cents
+	return nil
+}
+
+// Charge decides the payment of an order of amountCents. An order that
+// already has a pending decision gets that same decision back, so a
+// charge repeated on redelivery never takes the money twice.
+func (w *Wallet) Charge(orderID string, amountCents int64, at time.Time) (Decision, error) {
+	if d, ok := w.charges[orderID]; ok {
+		return d, nil
+	}
+	if amountCents < 0 {
+		return Decision{}, fmt.Errorf("charge %d cents: %w", amountCents, ErrNegativeAmount)
+	}
+	d := Decision{Seq: w.lastSeq + 1, Status: Completed, AmountCents: amountCents, At: at.UTC()}
+	if w.balanceCents >= amountCents {
+		w.balanceCents -= amountCents
+	} else {
+		d.Status = Failed
+		d.Reason = fmt.Sprintf("insufficient balance: need %d cents, have %d", amountCents, w.balanceCents)
+	}
+	w.lastSeq = d.Seq
+	if w.charges == nil {
+		w.charges = map[string]Decision{}
+	}
+	w.charges[orderID] = d
+	return d, nil
+}
+
+// Settle drops the pending decision of an order whose payment record now
+// holds the decision numbered recordedSeq. A pending decision with another
+// number lost the race to the record: its charge is given back. It returns
+// the cents given back.
+func (w *Wallet) Settle(orderID string, recordedSeq int64) (refundedCents int64) {
+	d, ok := w.charges[orderID]
+	if !ok {
+		return 0
+	}
+	delete(w.charges, orderID)
+	if d.Seq != recordedSeq && d.Status == Completed {
+		w.balanceCents += d.AmountCents
+		return d.AmountCents
+	}
+	return 0
+}
+
+func checkBalance(cents int64) error {
+	if cents < 0 || cents > MaxBalanceCents {
+		return fmt.Errorf("%d cents: %w", cents, ErrBalanceOutOfRange)
+	}
+	return nil
+}

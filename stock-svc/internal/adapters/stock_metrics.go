@@ -1,0 +1,82 @@
+package adapters
+
+import (
+	"strings"
+	"sync"
+
+	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/example/order-saga/stock-svc/internal/domain/inventory"
+)
+
+// StockMetrics counts reservations, releases and sales, and shows the
+// stock level of each product.
+type StockMetrics struct {
+	reservations *prometheus.CounterVec
+	releases     prometheus.Counter
+	soldUnits    prometheus.Counter
+	available    *prometheus.GaugeVec
+	reserved     *prometheus.GaugeVec
+
+	mu sync.Mutex
+	// revision is that of the catalog the gauges show: an older catalog,
+	// told late by a slower handler, must not overwrite a newer one.
+	revision int64
+}
+
+// NewStockMetrics registers the stock metrics on reg.
+func NewStockMetrics(reg prometheus.Registerer) (*StockMetrics, error) {
+	m := &StockMetrics{
+		reservations: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "saga_stock_reservations_total", Help: "Orders decided by stock, by outcome (reserved, failed).",
+		}, []string{"outcome"}),
+		releases: prometheus.NewCounter(prometheus.CounterOpts{
+			Name: "saga_stock_releases_total", Help: "Reservations given back to stock after a failed payment.",
+		}),
+		soldUnits: prometheus.NewCounter(prometheus.CounterOpts{
+			Name: "saga_stock_sold_units_total", Help: "Units that left stock with a paid order.",
+		}),
+		available: prometheus.NewGaugeVec(prometheus.GaugeOpts{
+			Name: "saga_stock_available", Help: "Units of a product that can be reserved.",
+		}, []string{"product"}),
+		reserved: prometheus.NewGaugeVec(prometheus.GaugeOpts{
+			Name: "saga_stock_reserved", Help: "Units of a product held for orders not paid yet.",
+		}, []string{"product"}),
+	}
+	for _, c := range []prometheus.Collector{m.reservations, m.releases, m.soldUnits, m.available, m.reserved} {
+		if err := reg.Register(c); err != nil {
+			return nil, err
+		}
+	}
+	m.reservations.WithLabelValues(outcome(inventory.StatusReserved))
+	m.reservations.WithLabelValues(outcome(inventory.StatusFailed))
+	return m, nil
+}
+
+func outcome(s inventory.Status) string { return strings.ToLower(string(s)) }
+
+// ReservationDecided counts a new decision.
+func (m *StockMetrics) ReservationDecided(s inventory.Status) {
+	m.reservations.WithLabelValues(outcome(s)).Inc()
+}
+
+// StockReleased counts a reservation given back.
+func (m *StockMetrics) StockReleased() { m.releases.Inc() }
+
+// UnitsSold counts units sold.
+func (m *StockMetrics) UnitsSold(units int) { m.soldUnits.Add(float64(units)) }
+
+// StockLevels shows the products of the catalog at revision, unless the
+// gauges show a later one already.
+func (m *StockMetrics) StockLevels(revision int64, products []inventory.Product) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if revision < m.revision {
+		return
+	}
+	m.revision = revision
+	for _, p := range products {
+		m.available.WithLabelValues(p.ID).Set(float64(p.Available))
+		m.reserved.WithLabelValues(p.ID).Set(float64(p.Reserved))
+	}
+}

@@ -1,0 +1,45 @@
+package app
+
+import (
+	"context"
+
+	"github.com/example/order-saga/contracts"
+	"github.com/example/order-saga/stock-svc/internal/domain/inventory"
+)
+
+// SellStock takes the units of a paid order out of stock for good. It
+// announces nothing: the order is complete once paid.
+func (a *Application) SellStock(ctx context.Context, e contracts.PaymentCompleted) error {
+	log := a.log.With("orderId", e.OrderID, "eventType", e.Type)
+	rec, found, err := a.reservations.Get(ctx, e.OrderID)
+	if err != nil {
+		return err
+	}
+	if !found || rec.Status != inventory.StatusReserved {
+		// Sold already on an earlier delivery, or paid for without
+		// reserved units, which no redelivery can change.
+		log.Info("nothing reserved to sell", "decision", rec.Status, "recorded", found)
+		return nil
+	}
+
+	var sold inventory.Hold
+	var ok bool
+	err = a.updateCatalog(ctx, func(c *inventory.Catalog, _ bool) (bool, error) {
+		sold, ok = c.Sell(e.OrderID, rec.Ref)
+		return ok, nil
+	})
+	if err != nil {
+		return err
+	}
+	if ok {
+		a.metrics.UnitsSold(sold.Units())
+	}
+	err = a.reservations.Update(ctx, e.OrderID, func(r *inventory.Reservation, found bool) (bool, error) {
+		return found && r.Sell(), nil
+	})
+	if err != nil {
+		return err
+	}
+	log.Info("units sold", "decision", inventory.StatusSold)
+	return nil
+}
