@@ -16,9 +16,9 @@ const (
 
 // Step is one saga step reported for an order.
 type Step struct {
-	Kind   Kind
-	At     time.Time
-	Reason string
+	Kind       Kind
+	At         time.Time
+	Reason     string
 	TotalCents int64 // set by StockReserved
 }
 
