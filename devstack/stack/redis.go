@@ -10,6 +10,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/redis/go-redis/v9"
@@ -33,8 +34,16 @@ func (r *Redis) Stop() {
 	}
 }
 
+// quietRedis keeps go-redis from logging the refused dials of a probe.
+var quietRedis sync.Once
+
+type nopLogger struct{}
+
+func (nopLogger) Printf(context.Context, string, ...interface{}) {}
+
 // Ping reports whether a Redis answers at addr.
 func Ping(ctx context.Context, addr string) error {
+	quietRedis.Do(func() { redis.SetLogger(nopLogger{}) })
 	c := redis.NewClient(&redis.Options{Addr: addr, DialTimeout: time.Second, MaxRetries: -1})
 	defer c.Close()
 	return c.Ping(ctx).Err()
