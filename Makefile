@@ -2,7 +2,9 @@
 # Everything else is here for convenience.
 
 MODULES := contracts platform order-svc stock-svc payment-svc devstack e2e
-UNIT    := $(filter-out e2e,$(MODULES))
+UNIT     = $(filter-out e2e,$(MODULES))
+# Checks that mk/*.mk add to `make test`.
+EXTRA_TESTS :=
 
 .PHONY: run test unit e2e vet fmt daprd clean
 
@@ -13,7 +15,7 @@ run:
 	@exec .dev/bin/saga-run
 
 ## test: vet, unit tests and end-to-end tests on real daprd and Redis
-test: vet unit e2e
+test: vet unit e2e extra-tests
 
 unit:
 	go test -count=1 $(addprefix ./,$(addsuffix /...,$(UNIT)))
@@ -34,3 +36,10 @@ daprd:
 
 clean:
 	rm -rf .dev
+
+# Each area (Kubernetes manifests, observability, benchmark) keeps its
+# targets in its own file.
+include $(wildcard mk/*.mk)
+
+extra-tests: $(EXTRA_TESTS)
+.PHONY: extra-tests
