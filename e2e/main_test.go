@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -16,15 +17,19 @@ import (
 )
 
 // shared is the stack most tests run against; each test uses its own
-// customers and products, so they can run in parallel.
-var shared *stack.Stack
+// customers and products, so they can run in parallel. sharedLogs holds
+// the output of all its processes.
+var (
+	shared     *stack.Stack
+	sharedLogs = &syncBuffer{}
+)
 
 func TestMain(m *testing.M) {
 	os.Exit(runTests(m))
 }
 
 func runTests(m *testing.M) int {
-	logs := &syncBuffer{}
+	logs := sharedLogs
 	s, err := startStack(logs, stack.Options{})
 	if err != nil {
 		fmt.Fprintf(os.Stderr, "start the stack: %v\n%s", err, logs.Tail(80))
@@ -106,4 +111,21 @@ func (b *syncBuffer) Tail(n int) string {
 		lines = lines[len(lines)-n:]
 	}
 	return string(bytes.Join(lines, []byte("\n")))
+}
+
+// Lines returns the lines that contain every one of the given strings.
+func (b *syncBuffer) Lines(all ...string) []string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	var out []string
+	for _, line := range strings.Split(b.buf.String(), "\n") {
+		keep := true
+		for _, s := range all {
+			keep = keep && strings.Contains(line, s)
+		}
+		if keep {
+			out = append(out, line)
+		}
+	}
+	return out
 }

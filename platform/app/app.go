@@ -52,7 +52,7 @@ func New(cfg Config, store string) (*App, error) {
 	metrics := obs.NewMetrics(cfg.Name)
 
 	mux := chi.NewRouter()
-	mux.Use(middleware.Recoverer, metrics.Middleware)
+	mux.Use(middleware.Recoverer, metrics.Middleware, obs.TraceMiddleware)
 	mux.NotFound(func(w http.ResponseWriter, r *http.Request) {
 		problem.Write(w, problem.New(http.StatusNotFound, "not-found", "no route for "+r.URL.Path))
 	})

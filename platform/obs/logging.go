@@ -7,7 +7,8 @@ import (
 )
 
 // NewLogger returns a JSON logger at level ("debug", "info", "warn",
-// "error"; info when empty or unknown) that names the service.
+// "error"; info when empty or unknown) that names the service, and adds
+// the trace id to records logged with a context that carries one.
 func NewLogger(w io.Writer, service, level string) *slog.Logger {
 	var l slog.Level
 	switch strings.ToLower(level) {
@@ -20,5 +21,5 @@ func NewLogger(w io.Writer, service, level string) *slog.Logger {
 	default:
 		l = slog.LevelInfo
 	}
-	return slog.New(slog.NewJSONHandler(w, &slog.HandlerOptions{Level: l})).With("service", service)
+	return slog.New(traceHandler{slog.NewJSONHandler(w, &slog.HandlerOptions{Level: l})}).With("service", service)
 }

@@ -9,6 +9,7 @@ import (
 	dapr "github.com/dapr/go-sdk/client"
 
 	"github.com/example/order-saga/contracts"
+	"github.com/example/order-saga/platform/obs"
 )
 
 // Backend is the part of the Dapr client the publisher needs.
@@ -40,7 +41,7 @@ func (p *Publisher) Publish(ctx context.Context, h contracts.Header, event any) 
 		return fmt.Errorf("encode %s: %w", h.Type, err)
 	}
 	meta := map[string]string{"cloudevent.id": h.EventID, "cloudevent.type": h.Type}
-	if tp := TraceParent(ctx); tp != "" {
+	if tp := obs.TraceParent(ctx); tp != "" {
 		meta["cloudevent.traceparent"] = tp
 	}
 	err = p.backend.PublishEvent(ctx, p.pubsub, topic, data,

@@ -10,6 +10,7 @@ import (
 	"github.com/dapr/go-sdk/service/common"
 
 	"github.com/example/order-saga/contracts"
+	"github.com/example/order-saga/platform/obs"
 )
 
 // Handler handles one event of a topic. data is the event's JSON payload
@@ -42,7 +43,7 @@ func Poison(err error) error { return poisonError{err} }
 func IsPoison(err error) bool { return errors.As(err, new(poisonError)) }
 
 // Subscribe routes the messages of topic to h, with dead-lettering.
-func Subscribe(svc common.Service, pubsubName, topic string, h Handler, obs Observer, log *slog.Logger) error {
+func Subscribe(svc common.Service, pubsubName, topic string, h Handler, observer Observer, log *slog.Logger) error {
 	sub := &common.Subscription{
 		PubsubName:      pubsubName,
 		Topic:           topic,
@@ -53,7 +54,7 @@ func Subscribe(svc common.Service, pubsubName, topic string, h Handler, obs Obse
 		start := time.Now()
 		eventType, err := typeOf(e.RawData)
 		if err == nil {
-			ctx = WithTraceParent(ctx, e.TraceParent)
+			ctx = obs.WithTraceParent(ctx, e.TraceParent)
 			err = h(ctx, eventType, e.RawData)
 		}
 		outcome := OutcomeSuccess
@@ -61,12 +62,12 @@ func Subscribe(svc common.Service, pubsubName, topic string, h Handler, obs Obse
 		case err == nil:
 		case IsPoison(err):
 			outcome = OutcomeDrop
-			log.Warn("event dead-lettered", "topic", topic, "eventType", eventType, "cloudEventId", e.ID, "error", err)
+			log.WarnContext(ctx, "event dead-lettered", "topic", topic, "eventType", eventType, "cloudEventId", e.ID, "error", err)
 		default:
 			outcome = OutcomeRetry
-			log.Error("event will be retried", "topic", topic, "eventType", eventType, "cloudEventId", e.ID, "error", err)
+			log.ErrorContext(ctx, "event will be retried", "topic", topic, "eventType", eventType, "cloudEventId", e.ID, "error", err)
 		}
-		obs.EventHandled(topic, eventType, outcome, time.Since(start))
+		observer.EventHandled(topic, eventType, outcome, time.Since(start))
 		return outcome == OutcomeRetry, err
 	})
 }

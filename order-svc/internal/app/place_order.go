@@ -82,11 +82,11 @@ func (h PlaceOrderHandler) Handle(ctx context.Context, cmd PlaceOrder) (o order.
 	stored, err := t.apply(ctx, id, func(cur *order.Order) bool { return cur.Place(id, cmd.CustomerID, cmd.Items, now) })
 	if err != nil {
 		// The event is out and our own subscription stores the order.
-		h.Log.Warn("order published but not stored yet", "orderId", id, "error", err)
+		h.Log.WarnContext(ctx, "order published but not stored yet", "orderId", id, "error", err)
 		stored = o
 	}
 	h.Observer.OrderCreated()
-	h.Log.Info("order placed", "orderId", id, "customerId", cmd.CustomerID, "items", len(cmd.Items))
+	h.Log.InfoContext(ctx, "order placed", "orderId", id, "customerId", cmd.CustomerID, "items", len(cmd.Items))
 	return stored, false, nil
 }
 

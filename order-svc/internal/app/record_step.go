@@ -30,7 +30,7 @@ func (t tracker) apply(ctx context.Context, id string, fn func(o *order.Order) b
 	})
 	if err == nil && finished {
 		t.Observer.OrderFinished(after)
-		t.Log.Info("order finished", "orderId", id, "status", after.Status, "reason", after.Reason)
+		t.Log.InfoContext(ctx, "order finished", "orderId", id, "status", after.Status, "reason", after.Reason)
 	}
 	return after, err
 }

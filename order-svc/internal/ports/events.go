@@ -78,7 +78,7 @@ func (e Events) handle(ctx context.Context, eventType string, data []byte) error
 		}
 		return e.Record.Handle(ctx, ev.OrderID, order.Step{Kind: order.StockReleased, At: ev.OccurredAt})
 	}
-	e.Log.Debug("ignoring event of a type order-svc does not handle", "eventType", eventType)
+	e.Log.DebugContext(ctx, "ignoring event of a type order-svc does not handle", "eventType", eventType)
 	return nil
 }
 

@@ -50,7 +50,7 @@ func (h HTTP) placeOrder(w http.ResponseWriter, r *http.Request) {
 	}
 	o, replayed, err := h.Place.Handle(r.Context(), app.PlaceOrder{CustomerID: req.CustomerID, Items: req.Items, IdempotencyKey: key})
 	if err != nil {
-		h.fail(w, err)
+		h.fail(w, r, err)
 		return
 	}
 	w.Header().Set("Location", "/orders/"+o.ID)
@@ -63,14 +63,14 @@ func (h HTTP) placeOrder(w http.ResponseWriter, r *http.Request) {
 func (h HTTP) getOrder(w http.ResponseWriter, r *http.Request) {
 	o, err := h.Get.Handle(r.Context(), chi.URLParam(r, "id"))
 	if err != nil {
-		h.fail(w, err)
+		h.fail(w, r, err)
 		return
 	}
 	writeJSON(w, http.StatusOK, view(o))
 }
 
 // fail maps a use-case error to its problem; the raw error is only logged.
-func (h HTTP) fail(w http.ResponseWriter, err error) {
+func (h HTTP) fail(w http.ResponseWriter, r *http.Request, err error) {
 	var invalid *app.InvalidOrderError
 	switch {
 	case errors.As(err, &invalid):
@@ -84,7 +84,7 @@ func (h HTTP) fail(w http.ResponseWriter, err error) {
 	case errors.Is(err, order.ErrNotFound):
 		problem.Write(w, problem.New(http.StatusNotFound, "order-not-found", "no order has this id"))
 	default:
-		h.Log.Error("request failed", "error", err)
+		h.Log.ErrorContext(r.Context(), "request failed", "error", err)
 		problem.Write(w, problem.New(http.StatusServiceUnavailable, "unavailable", "the order could not be processed now; retry with the same Idempotency-Key"))
 	}
 }

@@ -7,7 +7,6 @@ import (
 	"time"
 
 	"github.com/example/order-saga/platform/faults"
-	"github.com/example/order-saga/platform/pubsub"
 
 	"github.com/example/order-saga/payment-svc/internal/domain/wallet"
 )
@@ -50,15 +49,12 @@ func NewChargeOrderHandler(wallets Wallets, payments Payments, publisher Publish
 // Handle charges the order, records the payment and announces it.
 func (h ChargeOrderHandler) Handle(ctx context.Context, cmd ChargeOrder) error {
 	log := h.log.With("orderId", cmd.OrderID, "customerId", cmd.CustomerID)
-	if traceID := pubsub.TraceID(pubsub.TraceParent(ctx)); traceID != "" {
-		log = log.With("traceId", traceID)
-	}
 	recorded, found, err := h.payments.Get(ctx, cmd.OrderID)
 	if err != nil {
 		return err
 	}
 	if found {
-		log.Info("payment already recorded, announcing it again", "decision", recorded.Status)
+		log.InfoContext(ctx, "payment already recorded, announcing it again", "decision", recorded.Status)
 		return h.announceAndSettle(ctx, log, recorded)
 	}
 
@@ -72,9 +68,9 @@ func (h ChargeOrderHandler) Handle(ctx context.Context, cmd ChargeOrder) error {
 	}
 	if created {
 		h.metrics.PaymentRecorded(recorded)
-		log.Info("payment decided", "decision", recorded.Status, "amountCents", recorded.AmountCents, "reason", recorded.Reason)
+		log.InfoContext(ctx, "payment decided", "decision", recorded.Status, "amountCents", recorded.AmountCents, "reason", recorded.Reason)
 	} else if recorded.Seq != decision.Seq {
-		log.Warn("payment was decided twice; the later decision is undone", "decision", recorded.Status)
+		log.WarnContext(ctx, "payment was decided twice; the later decision is undone", "decision", recorded.Status)
 	}
 
 	faults.Crash(log, CrashBeforePublish)
@@ -112,7 +108,7 @@ func (h ChargeOrderHandler) announceAndSettle(ctx context.Context, log *slog.Log
 		return fmt.Errorf("settle order %s: %w", p.OrderID, err)
 	}
 	if refunded > 0 {
-		log.Warn("a second charge of the order was given back", "decision", p.Status, "refundedCents", refunded)
+		log.WarnContext(ctx, "a second charge of the order was given back", "decision", p.Status, "refundedCents", refunded)
 	}
 	return nil
 }

@@ -21,6 +21,6 @@ func (a *Application) PutProduct(ctx context.Context, id, name string, priceCent
 	if err != nil {
 		return inventory.Product{}, err
 	}
-	a.log.Info("product put", "productId", id, "available", p.Available, "reserved", p.Reserved)
+	a.log.InfoContext(ctx, "product put", "productId", id, "available", p.Available, "reserved", p.Reserved)
 	return p, nil
 }

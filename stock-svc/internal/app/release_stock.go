@@ -17,16 +17,16 @@ func (a *Application) ReleaseStock(ctx context.Context, e contracts.PaymentFaile
 	}
 	switch {
 	case !found, rec.Status == inventory.StatusFailed:
-		log.Info("nothing was reserved, nothing to release", "decision", rec.Status, "recorded", found)
+		log.InfoContext(ctx, "nothing was reserved, nothing to release", "decision", rec.Status, "recorded", found)
 		return nil
 	case rec.Status == inventory.StatusSold:
-		log.Warn("payment failed for an order already sold, keeping it sold", "decision", rec.Status)
+		log.WarnContext(ctx, "payment failed for an order already sold, keeping it sold", "decision", rec.Status)
 		return nil
 	case rec.Status == inventory.StatusReserved:
 		if err := a.release(ctx, rec); err != nil {
 			return err
 		}
-		log.Info("units released", "decision", inventory.StatusReleased)
+		log.InfoContext(ctx, "units released", "decision", inventory.StatusReleased)
 	}
 
 	h := contracts.NewHeader(contracts.TypeStockReleased, e.OrderID, a.now())

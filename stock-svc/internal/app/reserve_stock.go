@@ -23,7 +23,7 @@ func (a *Application) ReserveStock(ctx context.Context, e contracts.OrderCreated
 		return err
 	}
 	if found {
-		log.Info("order already decided, announcing again", "decision", rec.Status)
+		log.InfoContext(ctx, "order already decided, announcing again", "decision", rec.Status)
 		return a.announce(ctx, log, rec, true)
 	}
 
@@ -37,9 +37,9 @@ func (a *Application) ReserveStock(ctx context.Context, e contracts.OrderCreated
 	}
 	if created {
 		a.metrics.ReservationDecided(rec.Status)
-		log.Info("stock decided", "decision", rec.Status, "reason", rec.Reason, "totalCents", rec.TotalCents)
+		log.InfoContext(ctx, "stock decided", "decision", rec.Status, "reason", rec.Reason, "totalCents", rec.TotalCents)
 	} else {
-		log.Info("order decided meanwhile by another handler", "decision", rec.Status)
+		log.InfoContext(ctx, "order decided meanwhile by another handler", "decision", rec.Status)
 	}
 	// The hold stays only when it is the one a waiting reservation stands
 	// for: a refusal has no use for it once recorded, and a hold whose

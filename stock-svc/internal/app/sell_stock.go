@@ -18,7 +18,7 @@ func (a *Application) SellStock(ctx context.Context, e contracts.PaymentComplete
 	if !found || rec.Status != inventory.StatusReserved {
 		// Sold already on an earlier delivery, or paid for without
 		// reserved units, which no redelivery can change.
-		log.Info("nothing reserved to sell", "decision", rec.Status, "recorded", found)
+		log.InfoContext(ctx, "nothing reserved to sell", "decision", rec.Status, "recorded", found)
 		return nil
 	}
 
@@ -40,6 +40,6 @@ func (a *Application) SellStock(ctx context.Context, e contracts.PaymentComplete
 	if err != nil {
 		return err
 	}
-	log.Info("units sold", "decision", inventory.StatusSold)
+	log.InfoContext(ctx, "units sold", "decision", inventory.StatusSold)
 	return nil
 }
