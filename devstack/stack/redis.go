@@ -7,9 +7,7 @@ import (
 	"io"
 	"net"
 	"os"
-	"os/exec"
 	"path/filepath"
-	"strings"
 	"sync"
 	"time"
 
@@ -98,24 +96,13 @@ func StartRedis(ctx context.Context, addr, dir string, persist bool, log io.Writ
 	return r, nil
 }
 
-// redisServer finds redis-server, installing it with apt-get when it is
-// missing and this is a Debian or Ubuntu machine where we are root.
+// redisServer finds redis-server, installing it when it can.
 func redisServer(log io.Writer) (string, error) {
-	if bin, err := exec.LookPath("redis-server"); err == nil {
-		return bin, nil
+	bin, err := Installed("redis-server", "redis-server", log)
+	if err != nil {
+		return "", fmt.Errorf("%w (or set REDIS_ADDR to a running Redis)", err)
 	}
-	if _, err := exec.LookPath("apt-get"); err != nil || os.Geteuid() != 0 {
-		return "", errors.New("redis-server is not installed: install the redis-server package (or set REDIS_ADDR to a running Redis)")
-	}
-	fmt.Fprintln(log, "installing redis-server with apt-get...")
-	for _, args := range [][]string{{"update", "-qq"}, {"install", "-y", "-qq", "redis-server"}} {
-		cmd := exec.Command("apt-get", args...)
-		cmd.Env = append(os.Environ(), "DEBIAN_FRONTEND=noninteractive")
-		if out, err := cmd.CombinedOutput(); err != nil {
-			return "", fmt.Errorf("apt-get %s: %w\n%s", strings.Join(args, " "), err, out)
-		}
-	}
-	return exec.LookPath("redis-server")
+	return bin, nil
 }
 
 // stopWaiting ends waitFor early with its error.

@@ -35,7 +35,8 @@ type App struct {
 	Router  chi.Router
 	Service common.Service
 
-	conn *grpc.ClientConn
+	conn  *grpc.ClientConn
+	ready []func(context.Context) error
 }
 
 // New builds the frame of a service whose own state store is store.
@@ -60,10 +61,9 @@ func New(cfg Config, store string) (*App, error) {
 		problem.Write(w, problem.New(http.StatusMethodNotAllowed, "method-not-allowed", r.Method+" is not allowed on "+r.URL.Path))
 	})
 	mux.Get("/healthz", func(w http.ResponseWriter, _ *http.Request) { w.WriteHeader(http.StatusOK) })
-	mux.Get("/readyz", readiness(client, store))
 	mux.Method(http.MethodGet, "/metrics", metrics.Handler())
 
-	return &App{
+	a := &App{
 		Config:  cfg,
 		Log:     log,
 		Metrics: metrics,
@@ -71,20 +71,33 @@ func New(cfg Config, store string) (*App, error) {
 		Router:  mux,
 		Service: daprhttp.NewServiceWithMux(fmt.Sprintf(":%d", cfg.Port), mux),
 		conn:    conn,
-	}, nil
+	}
+	a.AddReadiness(func(ctx context.Context) error {
+		if _, err := client.GetState(ctx, store, "readiness-probe", nil); err != nil {
+			return errors.New("the sidecar or the state store does not answer")
+		}
+		return nil
+	})
+	mux.Get("/readyz", a.readiness)
+	return a, nil
 }
 
-// readiness answers 200 only when the sidecar serves the state store.
-func readiness(client dapr.Client, store string) http.HandlerFunc {
-	return func(w http.ResponseWriter, r *http.Request) {
-		ctx, cancel := context.WithTimeout(r.Context(), 2*time.Second)
-		defer cancel()
-		if _, err := client.GetState(ctx, store, "readiness-probe", nil); err != nil {
-			problem.Write(w, problem.New(http.StatusServiceUnavailable, "not-ready", "the sidecar or the state store does not answer"))
+// AddReadiness adds a check that must pass before /readyz answers 200.
+// Call it before Run.
+func (a *App) AddReadiness(check func(context.Context) error) {
+	a.ready = append(a.ready, check)
+}
+
+func (a *App) readiness(w http.ResponseWriter, r *http.Request) {
+	ctx, cancel := context.WithTimeout(r.Context(), 2*time.Second)
+	defer cancel()
+	for _, check := range a.ready {
+		if err := check(ctx); err != nil {
+			problem.Write(w, problem.New(http.StatusServiceUnavailable, "not-ready", err.Error()))
 			return
 		}
-		w.WriteHeader(http.StatusOK)
 	}
+	w.WriteHeader(http.StatusOK)
 }
 
 // Run serves until SIGINT or SIGTERM, then drains in-flight requests.

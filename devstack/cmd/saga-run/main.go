@@ -45,7 +45,16 @@ func run() error {
 	if err := waitForCatalog(ctx, s.URL(contracts.AppStock)); err != nil {
 		return err
 	}
-	printReady(s, time.Since(began))
+	promURL := ""
+	if on := os.Getenv("PROMETHEUS"); on != "" && on != "0" {
+		prom, err := s.StartPrometheus(ctx, envOr("PROMETHEUS_ADDR", "127.0.0.1:9090"), 2*time.Second)
+		if err != nil {
+			return err
+		}
+		defer prom.Stop()
+		promURL = prom.URL
+	}
+	printReady(s, time.Since(began), promURL)
 	select {
 	case <-ctx.Done():
 		fmt.Println("\nstopping...")

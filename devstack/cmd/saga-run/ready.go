@@ -41,7 +41,7 @@ func getJSON(ctx context.Context, url string, v any) error {
 	return json.NewDecoder(resp.Body).Decode(v)
 }
 
-func printReady(s *stack.Stack, took time.Duration) {
+func printReady(s *stack.Stack, took time.Duration, promURL string) {
 	order, stock, pay := s.URL(contracts.AppOrder), s.URL(contracts.AppStock), s.URL(contracts.AppPayment)
 	redis := "started by this run"
 	if !s.Redis.Started() {
@@ -63,7 +63,18 @@ Catalog and wallet:
   curl -s %s/products
   curl -s %s/wallets/alice
 
-Logs follow. Ctrl-C stops everything this run started.
+%sLogs follow. Ctrl-C stops everything this run started.
 
-`, took.Seconds(), order, stock, pay, s.Redis.Addr, redis, order, order, stock, pay)
+`, took.Seconds(), order, stock, pay, s.Redis.Addr, redis, order, order, stock, pay, prometheusHint(promURL))
+}
+
+func prometheusHint(url string) string {
+	if url == "" {
+		return "Metrics: run `make run PROMETHEUS=1` to also start a Prometheus that scrapes everything.\n\n"
+	}
+	return fmt.Sprintf(`Prometheus: %s (graph: %s/graph)
+  orders/s by final status: sum by (status) (rate(saga_orders_finished_total[1m]))
+  saga p99 duration:        histogram_quantile(0.99, sum by (le) (rate(saga_order_duration_seconds_bucket[5m])))
+
+`, url, url)
 }

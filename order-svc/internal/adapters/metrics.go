@@ -13,13 +13,18 @@ type Metrics struct {
 	created  prometheus.Counter
 	finished *prometheus.CounterVec
 	duration prometheus.Histogram
+	pending  prometheus.Gauge
 }
 
 // NewMetrics registers the business metrics on reg.
 func NewMetrics(reg prometheus.Registerer) *Metrics {
 	m := &Metrics{
 		created: prometheus.NewCounter(prometheus.CounterOpts{
-			Name: "saga_orders_created_total", Help: "Orders accepted by POST /orders.",
+			Name: "saga_orders_created_total", Help: "Orders stored, once each.",
+		}),
+		pending: prometheus.NewGauge(prometheus.GaugeOpts{
+			Name: "saga_orders_pending",
+			Help: "Orders stored but not final, as counted by this instance: +1 when it stores one, -1 when it sees one finish. Sum over instances.",
 		}),
 		finished: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "saga_orders_finished_total", Help: "Orders that reached a final status, by status.",
@@ -29,7 +34,7 @@ func NewMetrics(reg prometheus.Registerer) *Metrics {
 			Buckets: []float64{.005, .01, .025, .05, .1, .25, .5, 1, 2.5, 5, 10, 30, 60},
 		}),
 	}
-	reg.MustRegister(m.created, m.finished, m.duration)
+	reg.MustRegister(m.created, m.finished, m.duration, m.pending)
 	// Both statuses are present from the start, so rates work at once.
 	m.finished.WithLabelValues("confirmed")
 	m.finished.WithLabelValues("canceled")
@@ -37,10 +42,14 @@ func NewMetrics(reg prometheus.Registerer) *Metrics {
 }
 
 // OrderCreated implements app.Observer.
-func (m *Metrics) OrderCreated() { m.created.Inc() }
+func (m *Metrics) OrderCreated() {
+	m.created.Inc()
+	m.pending.Inc()
+}
 
 // OrderFinished implements app.Observer.
 func (m *Metrics) OrderFinished(o order.Order) {
 	m.finished.WithLabelValues(strings.ToLower(string(o.Status))).Inc()
+	m.pending.Dec()
 	m.duration.Observe(o.UpdatedAt.Sub(o.CreatedAt).Seconds())
 }

@@ -85,7 +85,6 @@ func (h PlaceOrderHandler) Handle(ctx context.Context, cmd PlaceOrder) (o order.
 		h.Log.WarnContext(ctx, "order published but not stored yet", "orderId", id, "error", err)
 		stored = o
 	}
-	h.Observer.OrderCreated()
 	h.Log.InfoContext(ctx, "order placed", "orderId", id, "customerId", cmd.CustomerID, "items", len(cmd.Items))
 	return stored, false, nil
 }

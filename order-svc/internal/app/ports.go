@@ -27,7 +27,8 @@ type Events interface {
 	OrderCreated(ctx context.Context, o order.Order) error
 }
 
-// Observer is told of business events, for metrics.
+// Observer is told of business events, for metrics. OrderCreated is told
+// when an order is first stored, whichever path stored it.
 type Observer interface {
 	OrderCreated()
 	OrderFinished(o order.Order)

@@ -15,24 +15,27 @@ type tracker struct {
 }
 
 // apply runs fn on the stored order, and tells the observer when this
-// change is the one that made the order final.
+// change is the one that stored the order, or made it final.
 func (t tracker) apply(ctx context.Context, id string, fn func(o *order.Order) bool) (order.Order, error) {
 	var after order.Order
-	var finished bool
+	var placed, finished bool
 	err := t.Orders.Update(ctx, id, func(o *order.Order) bool {
-		wasFinal := o.Status.Final()
-		if !fn(o) {
-			after, finished = *o, false
-			return false
-		}
-		after, finished = *o, !wasFinal && o.Status.Final()
-		return true
+		wasPlaced, wasFinal := o.Placed, o.Status.Final()
+		changed := fn(o)
+		after, placed, finished = *o, changed && !wasPlaced && o.Placed, changed && !wasFinal && o.Status.Final()
+		return changed
 	})
-	if err == nil && finished {
+	if err != nil {
+		return after, err
+	}
+	if placed {
+		t.Observer.OrderCreated()
+	}
+	if finished {
 		t.Observer.OrderFinished(after)
 		t.Log.InfoContext(ctx, "order finished", "orderId", id, "status", after.Status, "reason", after.Reason)
 	}
-	return after, err
+	return after, nil
 }
 
 // RecordStepHandler applies what the other services report to the order.

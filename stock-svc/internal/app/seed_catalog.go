@@ -6,9 +6,10 @@ import (
 	"github.com/example/order-saga/stock-svc/internal/domain/inventory"
 )
 
-// SeedCatalog stores products as the first catalog when no catalog is
-// stored yet, and tells whether it did. Either way the metrics learn the
-// stock levels.
+// SeedCatalog stores products as the first catalog when the stored catalog
+// has no product yet (it may exist already, holding the refusal of an
+// order that came first), and tells whether it did. Either way the metrics
+// learn the stock levels.
 func (a *Application) SeedCatalog(ctx context.Context, products []inventory.Product) (bool, error) {
 	// A read fails at once while the sidecar is not up, where an update
 	// would go on retrying.
@@ -16,7 +17,7 @@ func (a *Application) SeedCatalog(ctx context.Context, products []inventory.Prod
 	if err != nil {
 		return false, err
 	}
-	if !found {
+	if !found || len(c.Products()) == 0 {
 		seeded, err := a.seed(ctx, products)
 		if err != nil || seeded {
 			return seeded, err
@@ -33,7 +34,7 @@ func (a *Application) SeedCatalog(ctx context.Context, products []inventory.Prod
 func (a *Application) seed(ctx context.Context, products []inventory.Product) (seeded bool, err error) {
 	err = a.updateCatalog(ctx, func(c *inventory.Catalog, found bool) (bool, error) {
 		seeded = false
-		if found {
+		if found && len(c.Products()) > 0 {
 			return false, nil
 		}
 		for _, p := range products {

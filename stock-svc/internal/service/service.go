@@ -3,7 +3,9 @@ package service
 
 import (
 	"context"
+	"errors"
 	"fmt"
+	"sync/atomic"
 
 	"github.com/example/order-saga/contracts"
 	"github.com/example/order-saga/platform/app"
@@ -15,8 +17,9 @@ import (
 
 // Service is stock-svc, wired to its sidecar.
 type Service struct {
-	frame *app.App
-	stock *stock.Application
+	frame  *app.App
+	stock  *stock.Application
+	seeded atomic.Bool
 }
 
 // New builds stock-svc with the configuration cfg.
@@ -45,7 +48,16 @@ func New(cfg app.Config) (*Service, error) {
 	if err := pubsub.Subscribe(frame.Service, contracts.PubSub, contracts.TopicPayments, events.Payments, frame.Metrics, frame.Log); err != nil {
 		return nil, fmt.Errorf("subscribe to %s: %w", contracts.TopicPayments, err)
 	}
-	return &Service{frame: frame, stock: application}, nil
+	s := &Service{frame: frame, stock: application}
+	// Not ready before the catalog exists: an order taken earlier would
+	// find no product.
+	frame.AddReadiness(func(context.Context) error {
+		if !s.seeded.Load() {
+			return errors.New("the catalog is not seeded yet")
+		}
+		return nil
+	})
+	return s, nil
 }
 
 // Run serves until the process is told to stop, seeding the catalog on the
@@ -53,8 +65,11 @@ func New(cfg app.Config) (*Service, error) {
 func (s *Service) Run() error {
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
-	go seedUntilDone(ctx, s.frame.Log, seedRetry, func(ctx context.Context) (bool, error) {
-		return s.stock.SeedCatalog(ctx, starterCatalog)
-	})
+	go func() {
+		seedUntilDone(ctx, s.frame.Log, seedRetry, func(ctx context.Context) (bool, error) {
+			return s.stock.SeedCatalog(ctx, starterCatalog)
+		})
+		s.seeded.Store(true)
+	}()
 	return s.frame.Run()
 }
