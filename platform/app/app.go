@@ -106,6 +106,7 @@ func (a *App) Run() error {
 	defer stop()
 	defer a.conn.Close()
 
+	servePprof(a.Config.PprofAddr, a.Log)
 	errc := make(chan error, 1)
 	go func() { errc <- a.Service.Start() }()
 	a.Log.Info("listening", "port", a.Config.Port, "daprGrpcPort", a.Config.DaprGRPCPort)

@@ -12,6 +12,7 @@ type Config struct {
 	Port         int    // PORT
 	DaprGRPCPort int    // DAPR_GRPC_PORT, set by the sidecar injector or the local runner
 	LogLevel     string // LOG_LEVEL
+	PprofAddr    string // PPROF_ADDR: where to serve the Go profiler; off when empty
 }
 
 // LoadConfig reads the common settings, with defaultPort for PORT.
@@ -24,7 +25,7 @@ func LoadConfig(name string, defaultPort int) (Config, error) {
 	if err != nil {
 		return Config{}, err
 	}
-	return Config{Name: name, Port: port, DaprGRPCPort: grpcPort, LogLevel: os.Getenv("LOG_LEVEL")}, nil
+	return Config{Name: name, Port: port, DaprGRPCPort: grpcPort, LogLevel: os.Getenv("LOG_LEVEL"), PprofAddr: os.Getenv("PPROF_ADDR")}, nil
 }
 
 // EnvInt reads an integer variable, def when unset, failing on garbage.
