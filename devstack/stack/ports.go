@@ -2,7 +2,9 @@ package stack
 
 import (
 	"fmt"
+	"math/rand/v2"
 	"net"
+	"sync"
 
 	"github.com/example/order-saga/contracts"
 )
@@ -51,21 +53,38 @@ func FreePort() (int, error) {
 	return p[0], nil
 }
 
+// Ports are drawn below the kernel's ephemeral range (32768 and up on
+// Linux), so that an outgoing connection cannot take a port between the
+// moment it is chosen and the moment a process binds it.
+const (
+	lowestPort  = 20000
+	highestPort = 32000
+)
+
+var (
+	portsMu   sync.Mutex
+	handedOut = map[int]bool{}
+)
+
 func freePorts(n int) ([]int, error) {
-	ls := make([]net.Listener, 0, n)
-	defer func() {
-		for _, l := range ls {
-			l.Close()
-		}
-	}()
+	portsMu.Lock()
+	defer portsMu.Unlock()
 	ports := make([]int, 0, n)
-	for i := 0; i < n; i++ {
-		l, err := net.Listen("tcp", "127.0.0.1:0")
-		if err != nil {
-			return nil, fmt.Errorf("find a free port: %w", err)
+	for tries := 0; len(ports) < n; tries++ {
+		if tries > 10_000 {
+			return nil, fmt.Errorf("no free port between %d and %d", lowestPort, highestPort)
 		}
-		ls = append(ls, l)
-		ports = append(ports, l.Addr().(*net.TCPAddr).Port)
+		p := lowestPort + rand.IntN(highestPort-lowestPort)
+		if handedOut[p] {
+			continue
+		}
+		l, err := net.Listen("tcp", fmt.Sprintf("127.0.0.1:%d", p))
+		if err != nil {
+			continue
+		}
+		l.Close()
+		handedOut[p] = true
+		ports = append(ports, p)
 	}
 	return ports, nil
 }
