@@ -52,12 +52,12 @@ func printReady(s *stack.Stack, took time.Duration, promURL string) {
     order-svc   %s   stock-svc   %s   payment-svc   %s
     redis       %s (%s)
 
-Place an order:
-  curl -si -X POST %s/orders -H 'Content-Type: application/json' \
-    -d '{"customerId":"alice","items":[{"productId":"coffee-beans","quantity":2}]}'
+Place an order (its id goes into $ORDER):
+  ORDER=$(curl -s -X POST %s/orders -H 'Content-Type: application/json' \
+    -d '{"customerId":"alice","items":[{"productId":"coffee-beans","quantity":2}]}' | sed -E 's/.*"id":"([^"]+)".*/\1/'); echo $ORDER
 
-Read it back (use the id from the Location header):
-  curl -s %s/orders/<id>
+Read it back (PENDING for a few milliseconds, then CONFIRMED):
+  curl -s %s/orders/$ORDER
 
 Catalog and wallet:
   curl -s %s/products
