@@ -1,0 +1,318 @@
+package bench
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"time"
+
+	"github.com/example/order-saga/contracts"
+	"github.com/example/order-saga/devstack/stack"
+	"github.com/example/order-saga/loadgen/internal/hop"
+	"github.com/example/order-saga/loadgen/internal/procstat"
+	"github.com/example/order-saga/loadgen/internal/report"
+	"github.com/example/order-saga/loadgen/internal/runner"
+)
+
+// Results is everything one benchmark measured; it is written as JSON.
+type Results struct {
+	report.Provenance
+	StartedAt time.Time `json:"startedAt"`
+	Machine   Machine   `json:"machine"`
+	Options   Options   `json:"options"`
+
+	Hop         HopRun            `json:"hop"`
+	Calibration Calibration       `json:"calibration"`
+	Saturation  Run               `json:"saturation"`
+	FixedRate   Run               `json:"fixedRate"`
+	Memory      map[string]Memory `json:"memory"` // by process, at the end
+	Targets     []Target          `json:"targets"`
+	Profiles    []profileResult   `json:"profiles,omitempty"`
+}
+
+// HopRun is the bare hop and what it cost.
+type HopRun struct {
+	hop.Result
+	CPUMs         map[string]float64 `json:"cpuMs"`
+	CPUPerHopMs   float64            `json:"cpuPerHopMs"` // sidecar and Redis, per message
+	SubscriberApp string             `json:"subscriberApp"`
+}
+
+// Run is one saga load and what each process used during it.
+type Run struct {
+	Load *runner.Result `json:"load"`
+	// CPUMs is the CPU each process used from the start of the load to
+	// its last final status, in ms.
+	CPUMs         map[string]float64 `json:"cpuMs"`
+	StackCPUMs    float64            `json:"stackCpuMs"` // services, sidecars and Redis
+	CPUPerOrderMs float64            `json:"cpuPerOrderMs"`
+	// CPUPerOrderWithoutReadsMs leaves out what the load generator's
+	// reads of each order until it is final cost, by the calibration.
+	CPUPerOrderWithoutReadsMs float64 `json:"cpuPerOrderWithoutReadsMs"`
+	WallSeconds               float64 `json:"wallSeconds"`
+	// OtherCPUMs is the CPU the rest of the machine used meanwhile: a
+	// figure well above 0 means the benchmark shared the CPUs.
+	OtherCPUMs float64 `json:"otherCpuMs"`
+}
+
+// Memory is a process's resident memory.
+type Memory struct {
+	PeakMiB float64 `json:"peakMiB"` // VmHWM: the most it ever held
+	EndMiB  float64 `json:"endMiB"`
+}
+
+// Target is one goal beside its figure.
+type Target struct {
+	Name   string  `json:"name"`
+	Figure float64 `json:"figure"`
+	Unit   string  `json:"unit"`
+	Limit  float64 `json:"limit"`
+	AtMost bool    `json:"atMost"` // the figure must not exceed the limit (else not go below it)
+	Met    bool    `json:"met"`
+}
+
+// Bench runs the whole benchmark, printing progress to log and the table
+// to out, and writes <OutDir>/<timestamp>.json. The stack runs on free
+// ports with its own Redis, so it never disturbs a running `make run`.
+func Bench(ctx context.Context, o Options, out, log io.Writer) (*Results, error) {
+	started := time.Now()
+	stamp := started.Format("20060102-150405")
+	if !filepath.IsAbs(o.OutDir) {
+		o.OutDir = filepath.Join(o.Root, o.OutDir)
+	}
+	if err := os.MkdirAll(o.OutDir, 0o755); err != nil {
+		return nil, err
+	}
+	if o.Profile {
+		var err error
+		if o.PprofPorts, err = pprofPorts(o); err != nil {
+			return nil, err
+		}
+	}
+	res := &Results{Provenance: report.Collect(), StartedAt: started, Machine: describeMachine(), Options: o}
+
+	s, logs, stop, err := startStack(ctx, o, filepath.Join(o.OutDir, stamp+".log"), log)
+	if err != nil {
+		return nil, err
+	}
+	defer stop()
+	res.Machine.Versions = versions(o.Root)
+	procs, err := stackProcs(s)
+	if err != nil {
+		return nil, err
+	}
+
+	fmt.Fprintf(log, "measuring the bare hop: %d messages, %d publishers\n", o.HopMessages, o.HopPublishers)
+	if res.Hop, err = measureHop(ctx, o, s, logs); err != nil {
+		return nil, err
+	}
+	fmt.Fprintf(log, "bare hop: %.0f delivered/s (%.0f published/s)\n", res.Hop.DeliveredPerSecond, res.Hop.PublishedPerSecond)
+
+	base := loadConfig(o, s, stamp)
+	if o.Warmup > 0 {
+		warm := base
+		warm.Concurrency, warm.Duration, warm.RunID = 16, o.Warmup, "w"+stamp
+		if _, err := runner.Run(ctx, warm, report.Progress(log, "warm-up")); err != nil {
+			return nil, err
+		}
+	}
+
+	settle(ctx, procs, log)
+	fmt.Fprintln(log, "calibrating: the stack at rest, then reading one order over and over")
+	if res.Calibration, err = calibrate(ctx, s, procs); err != nil {
+		return nil, err
+	}
+
+	sat := base
+	sat.Concurrency, sat.Duration, sat.MaxOpen, sat.RunID = o.Concurrency, o.Duration, o.MaxOpen, "s"+stamp
+	var profiles chan []profileResult
+	if o.Profile {
+		profiles = make(chan []profileResult, 1)
+		seconds := min(o.ProfileSeconds, max(int(o.Duration.Seconds())-2, 1))
+		go func() {
+			profiles <- fetchProfiles(ctx, o.PprofPorts, seconds, filepath.Join(o.OutDir, stamp+"-"))
+		}()
+	}
+	if res.Saturation, err = measureRun(ctx, sat, procs, res.Calibration, log); err != nil {
+		return nil, err
+	}
+	if profiles != nil {
+		res.Profiles = <-profiles
+	}
+
+	settle(ctx, procs, log)
+	fixed := base
+	fixed.Mode, fixed.Rate, fixed.Duration, fixed.RunID = runner.Open, o.Rate, o.RateFor, "r"+stamp
+	fixed.Customers = o.Concurrency
+	if res.FixedRate, err = measureRun(ctx, fixed, procs, res.Calibration, log); err != nil {
+		return nil, err
+	}
+
+	res.Memory = memory(usage(withSelf(procs)))
+	res.Targets = targets(res)
+	PrintTable(out, res)
+	file := filepath.Join(o.OutDir, stamp+".json")
+	if err := report.WriteJSON(file, res); err != nil {
+		return res, err
+	}
+	fmt.Fprintf(out, "\nresults written to %s; the stack's log is %s\n", rel(o.Root, file), rel(o.Root, logs.Name()))
+	return res, nil
+}
+
+// startStack brings the saga up in benchmark mode: quiet logs, Redis
+// with persistence as in `make run`, everything on free ports.
+func startStack(ctx context.Context, o Options, logFile string, log io.Writer) (s *stack.Stack, logs *os.File, stop func(), err error) {
+	ports, err := stack.FreePorts()
+	if err != nil {
+		return nil, nil, nil, err
+	}
+	redisPort, err := stack.FreePort()
+	if err != nil {
+		return nil, nil, nil, err
+	}
+	if logs, err = os.Create(logFile); err != nil {
+		return nil, nil, nil, err
+	}
+	dir, err := os.MkdirTemp("", "saga-bench-")
+	if err != nil {
+		logs.Close()
+		return nil, nil, nil, err
+	}
+	opts := stack.Options{
+		Root: o.Root, Dir: dir, Ports: ports, Log: logs, LogLevel: "warn", DaprLog: "error",
+		RedisAddr: fmt.Sprintf("127.0.0.1:%d", redisPort), OwnRedis: true, Persist: true,
+	}
+	if o.Profile {
+		opts.Env = pprofEnv(o, o.PprofPorts)
+	}
+	fmt.Fprintf(log, "starting the stack (services, sidecars and Redis on free ports; log in %s)\n", rel(o.Root, logFile))
+	if s, err = stack.Start(ctx, opts); err != nil {
+		logs.Close()
+		os.RemoveAll(dir)
+		return nil, nil, nil, fmt.Errorf("start the stack: %w (see %s)", err, logFile)
+	}
+	return s, logs, func() { s.Stop(); logs.Close(); os.RemoveAll(dir) }, nil
+}
+
+// loadConfig is the load generator's configuration for this stack.
+func loadConfig(o Options, s *stack.Stack, runID string) runner.Config {
+	cfg := runner.Defaults()
+	cfg.OrderURL, cfg.StockURL, cfg.PaymentURL = s.URL(contracts.AppOrder), s.URL(contracts.AppStock), s.URL(contracts.AppPayment)
+	cfg.Mode, cfg.RunID = runner.Closed, runID
+	cfg.FailStock, cfg.FailPayment, cfg.Pollers = o.FailStock, o.FailPayment, o.Pollers
+	// Every accepted order is followed to its end, however long the
+	// backlog takes to clear.
+	cfg.FinalTimeout, cfg.DrainTimeout = 5*time.Minute, 5*time.Minute
+	return cfg
+}
+
+// measureHop runs the no-op subscriber on the stack's broker and measures
+// the hop, with what its sidecar and Redis used.
+func measureHop(ctx context.Context, o Options, s *stack.Stack, logs io.Writer) (HopRun, error) {
+	daprd, err := stack.EnsureDaprd(o.Root, logs)
+	if err != nil {
+		return HopRun{}, err
+	}
+	dir, err := os.MkdirTemp("", "saga-bench-hop-")
+	if err != nil {
+		return HopRun{}, err
+	}
+	defer os.RemoveAll(dir)
+	n, err := hop.Start(ctx, hop.Options{
+		Daprd: daprd, Resources: s.Opts.Resources, RedisAddr: s.Redis.Addr,
+		Config: filepath.Join(o.Root, "dapr", "config.yaml"), Dir: dir, Log: logs,
+	})
+	if err != nil {
+		return HopRun{}, err
+	}
+	defer n.Stop()
+	// A first small round creates the stream and its consumer group.
+	if _, err := n.Measure(ctx, 200, o.HopPublishers, 30*time.Second); err != nil {
+		return HopRun{}, err
+	}
+	redis, err := redisPid(s.Redis.Addr)
+	if err != nil {
+		return HopRun{}, err
+	}
+	procs := withSelf([]proc{{hop.AppID + "/dapr", n.Pid()}, {"redis", redis}})
+	before := usage(procs)
+	r, err := n.Measure(ctx, o.HopMessages, o.HopPublishers, 60*time.Second)
+	if err != nil {
+		return HopRun{}, err
+	}
+	cpu := cpuBetween(before, usage(procs))
+	h := HopRun{Result: r, CPUMs: cpu, SubscriberApp: hop.AppID}
+	if r.Delivered > 0 {
+		h.CPUPerHopMs = (cpu[hop.AppID+"/dapr"] + cpu["redis"]) / float64(r.Delivered)
+	}
+	return h, nil
+}
+
+// measureRun puts one load on the stack and reads what every process
+// used meanwhile.
+func measureRun(ctx context.Context, cfg runner.Config, procs []proc, cal Calibration, log io.Writer) (Run, error) {
+	all := withSelf(procs)
+	before, busyBefore, start := usage(all), machineBusy(), time.Now()
+	load, err := runner.Run(ctx, cfg, report.Progress(log, cfg.Mode))
+	if err != nil {
+		return Run{}, err
+	}
+	r := Run{Load: load, CPUMs: cpuBetween(before, usage(all)), WallSeconds: time.Since(start).Seconds()}
+	r.StackCPUMs = sum(r.CPUMs)
+	r.OtherCPUMs = max(machineBusy()-busyBefore-r.StackCPUMs-r.CPUMs[SelfName], 0)
+	if load.Finished > 0 {
+		r.CPUPerOrderMs = r.StackCPUMs / float64(load.Finished)
+		r.CPUPerOrderWithoutReadsMs = max(r.CPUPerOrderMs-load.PollsPerOrder*cal.CPUPerReadMs, 0)
+	}
+	report.Table(log, load)
+	fmt.Fprintln(log)
+	return r, ctx.Err()
+}
+
+// machineBusy is the machine's busy CPU time so far, in ms.
+func machineBusy() float64 {
+	d, err := procstat.MachineBusy()
+	if err != nil {
+		return 0
+	}
+	return float64(d) / float64(time.Millisecond)
+}
+
+func memory(u map[string]procstat.Usage) map[string]Memory {
+	out := make(map[string]Memory, len(u))
+	for name, v := range u {
+		out[name] = Memory{PeakMiB: mib(v.PeakRSS), EndMiB: mib(v.RSS)}
+	}
+	return out
+}
+
+func mib(b uint64) float64 { return float64(b) / (1 << 20) }
+
+func targets(r *Results) []Target {
+	t := []Target{
+		{Name: "saga orders/s at saturation", Figure: r.Saturation.Load.FinishedPerSecond, Unit: "orders/s", Limit: TargetOrdersPerSecond},
+		{Name: fmt.Sprintf("p99 final latency at %g orders/s", r.FixedRate.Load.Config.Rate), Figure: r.FixedRate.Load.Final.P99Ms, Unit: "ms", Limit: TargetP99Ms, AtMost: true},
+		{Name: "CPU per order at saturation", Figure: r.Saturation.CPUPerOrderMs, Unit: "ms", Limit: TargetCPUPerOrderMs, AtMost: true},
+		{Name: fmt.Sprintf("CPU per order at %g orders/s", r.FixedRate.Load.Config.Rate), Figure: r.FixedRate.CPUPerOrderMs, Unit: "ms", Limit: TargetCPUPerOrderMs, AtMost: true},
+	}
+	for _, app := range stack.Apps {
+		t = append(t, Target{Name: "peak RSS of " + app, Figure: r.Memory[app].PeakMiB, Unit: "MiB", Limit: TargetServiceRSSMiB, AtMost: true})
+	}
+	for i := range t {
+		if t[i].AtMost {
+			t[i].Met = t[i].Figure <= t[i].Limit
+		} else {
+			t[i].Met = t[i].Figure >= t[i].Limit
+		}
+	}
+	return t
+}
+
+func rel(root, path string) string {
+	if r, err := filepath.Rel(root, path); err == nil {
+		return r
+	}
+	return path
+}

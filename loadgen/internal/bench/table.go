@@ -1,0 +1,174 @@
+package bench
+
+import (
+	"cmp"
+	"fmt"
+	"io"
+	"maps"
+	"slices"
+	"strings"
+	"text/tabwriter"
+)
+
+// PrintTable prints the benchmark's figures beside their targets, then
+// the CPU each process used per order.
+func PrintTable(w io.Writer, r *Results) {
+	fmt.Fprintf(w, "\nOrder saga benchmark: %s\n\n", describeRun(r))
+	tw := tabwriter.NewWriter(w, 0, 0, 3, ' ', 0)
+	fmt.Fprintln(tw, "\tfigure\ttarget\t\t")
+	row := func(name, figure string, t *Target) {
+		target, verdict := "", ""
+		if t != nil {
+			op := "≥"
+			if t.AtMost {
+				op = "≤"
+			}
+			target, verdict = fmt.Sprintf("%s %g %s", op, t.Limit, t.Unit), "missed"
+			if t.Met {
+				verdict = "met"
+			}
+		}
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t\n", name, figure, target, verdict)
+	}
+	find := func(name string) *Target {
+		for i := range r.Targets {
+			if r.Targets[i].Name == name {
+				return &r.Targets[i]
+			}
+		}
+		return nil
+	}
+
+	sat, fixed := r.Saturation.Load, r.FixedRate.Load
+	row("bare Dapr hop, publish to delivery", fmt.Sprintf("%.0f msg/s", r.Hop.DeliveredPerSecond), nil)
+	capped := ""
+	if sat.Config.MaxOpen > 0 {
+		capped = fmt.Sprintf(", %d open at most", sat.Config.MaxOpen)
+	}
+	row(fmt.Sprintf("saga at saturation (%d customers%s, %s)", sat.Config.Concurrency, capped, sat.Config.Duration),
+		fmt.Sprintf("%.0f orders/s", sat.FinishedPerSecond), find("saga orders/s at saturation"))
+	if r.Hop.DeliveredPerSecond > 0 {
+		row("  ratio to the bare hop", fmt.Sprintf("%.3f", sat.FinishedPerSecond/r.Hop.DeliveredPerSecond), nil)
+	}
+	rate := fmt.Sprintf("%g orders/s", fixed.Config.Rate)
+	row("final latency at "+rate+", p50", fmt.Sprintf("%.1f ms", fixed.Final.P50Ms), nil)
+	row("final latency at "+rate+", p99", fmt.Sprintf("%.1f ms", fixed.Final.P99Ms), find("p99 final latency at "+rate))
+	row("final latency at "+rate+", max", fmt.Sprintf("%.1f ms", fixed.Final.MaxMs), nil)
+	row("CPU per order at saturation", fmt.Sprintf("%.2f ms", r.Saturation.CPUPerOrderMs), find("CPU per order at saturation"))
+	row(fmt.Sprintf("  without the %.1f reads per order until final", sat.PollsPerOrder), fmt.Sprintf("%.2f ms", r.Saturation.CPUPerOrderWithoutReadsMs), nil)
+	row("CPU per order at "+rate, fmt.Sprintf("%.2f ms", r.FixedRate.CPUPerOrderMs), find("CPU per order at "+rate))
+	row(fmt.Sprintf("  without the %.1f reads per order until final", fixed.PollsPerOrder), fmt.Sprintf("%.2f ms", r.FixedRate.CPUPerOrderWithoutReadsMs), nil)
+	for _, name := range processOrder(r.Memory) {
+		row("peak RSS of "+name, fmt.Sprintf("%.1f MiB", r.Memory[name].PeakMiB), find("peak RSS of "+name))
+	}
+	tw.Flush()
+	printWarnings(w, r)
+
+	fmt.Fprintf(w, "\nCPU by process, ms per finished order (share of the stack's CPU)\n\n")
+	tw = tabwriter.NewWriter(w, 0, 0, 3, ' ', 0)
+	fmt.Fprintf(tw, "\tat saturation\tat %s\t\n", rate)
+	names := slices.SortedFunc(maps.Keys(r.Saturation.CPUMs), func(a, b string) int {
+		return cmp.Or(cmp.Compare(isSelf(a), isSelf(b)), cmp.Compare(r.Saturation.CPUMs[b], r.Saturation.CPUMs[a]), strings.Compare(a, b))
+	})
+	for _, name := range names {
+		if isSelf(name) == 1 {
+			fmt.Fprintf(tw, "stack total\t%s\t%s\t\n", perOrder(r.Saturation, r.Saturation.StackCPUMs, true), perOrder(r.FixedRate, r.FixedRate.StackCPUMs, true))
+			fmt.Fprintf(tw, "%s (not in the total)\t%s\t%s\t\n", name, perOrder(r.Saturation, r.Saturation.CPUMs[name], false), perOrder(r.FixedRate, r.FixedRate.CPUMs[name], false))
+			continue
+		}
+		fmt.Fprintf(tw, "%s\t%s\t%s\t\n", name, perOrder(r.Saturation, r.Saturation.CPUMs[name], true), perOrder(r.FixedRate, r.FixedRate.CPUMs[name], true))
+	}
+	tw.Flush()
+	fmt.Fprintf(w, "\nbare hop: %.3f ms of CPU per message (its sidecar and Redis), %.0f published/s\n", r.Hop.CPUPerHopMs, r.Hop.PublishedPerSecond)
+	fmt.Fprintf(w, "stack at rest: %.1f ms of CPU per second; one read of an order: %.3f ms\n", r.Calibration.IdleCPUMsPerSecond, r.Calibration.CPUPerReadMs)
+	for _, run := range []Run{r.Saturation, r.FixedRate} {
+		if run.WallSeconds > 0 {
+			fmt.Fprintf(w, "other work on the machine during the %s: %.0f%% of one CPU\n", describeLoad(run.Load.Config.Mode), run.OtherCPUMs/run.WallSeconds/10)
+		}
+	}
+	for _, p := range r.Profiles {
+		if p.Error != "" {
+			fmt.Fprintf(w, "profile of %s: none (%s); the service must serve net/http/pprof on the address in %s\n", p.App, p.Error, r.Options.PprofEnv)
+		} else {
+			fmt.Fprintf(w, "profile of %s: %s (go tool pprof -top %s)\n", p.App, rel(r.Options.Root, p.File), rel(r.Options.Root, p.File))
+		}
+	}
+}
+
+func describeRun(r *Results) string {
+	commit := "no git commit"
+	if r.Commit != "" {
+		commit = "commit " + r.Commit[:min(len(r.Commit), 12)]
+		if r.Dirty {
+			commit += " with uncommitted changes"
+		}
+	}
+	return fmt.Sprintf("%s, %d CPUs (%s), load average %.2f before the start",
+		commit, r.Machine.CPUs, cmp.Or(r.Machine.CPUModel, "unknown model"), r.Machine.LoadAverage)
+}
+
+// otherWorkWarning is the share of one CPU that other processes may use
+// during a run before the figures are flagged as shared.
+const otherWorkWarning = 0.2
+
+// printWarnings points out what makes the figures doubtful.
+func printWarnings(w io.Writer, r *Results) {
+	for _, run := range []Run{r.Saturation, r.FixedRate} {
+		l := run.Load
+		if len(l.Errors) > 0 || l.Pending > 0 || l.TimedOut > 0 || len(l.Mismatches) > 0 {
+			fmt.Fprintf(w, "warning: %s: errors %v, timed out %d, pending %d, unexpected ends %v\n",
+				describeLoad(l.Config.Mode), l.Errors, l.TimedOut, l.Pending, l.Mismatches)
+		}
+		if run.WallSeconds > 0 && run.OtherCPUMs/run.WallSeconds/1000 > otherWorkWarning {
+			fmt.Fprintf(w, "warning: other work on the machine used %.0f%% of one CPU during the %s; its figures are low\n",
+				run.OtherCPUMs/run.WallSeconds/10, describeLoad(l.Config.Mode))
+		}
+	}
+	if r.Options.Profile {
+		fmt.Fprintln(w, "note: profiling was on during the saturation run, which costs some CPU")
+	}
+}
+
+func describeLoad(mode string) string {
+	if mode == "open" {
+		return "fixed-rate run"
+	}
+	return "saturation run"
+}
+
+func perOrder(run Run, ms float64, share bool) string {
+	if run.Load == nil || run.Load.Finished == 0 {
+		return "-"
+	}
+	s := fmt.Sprintf("%.3f", ms/float64(run.Load.Finished))
+	if share && run.StackCPUMs > 0 {
+		s += fmt.Sprintf(" (%2.0f%%)", 100*ms/run.StackCPUMs)
+	}
+	return s
+}
+
+func isSelf(name string) int {
+	if name == SelfName {
+		return 1
+	}
+	return 0
+}
+
+// processOrder lists processes services first, then sidecars, Redis and
+// the load generator.
+func processOrder(m map[string]Memory) []string {
+	rank := func(name string) int {
+		switch {
+		case name == SelfName:
+			return 3
+		case name == "redis":
+			return 2
+		case strings.HasSuffix(name, "/dapr"):
+			return 1
+		}
+		return 0
+	}
+	return slices.SortedFunc(maps.Keys(m), func(a, b string) int {
+		return cmp.Or(cmp.Compare(rank(a), rank(b)), strings.Compare(a, b))
+	})
+}

@@ -1,0 +1,81 @@
+package cli
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+
+	"github.com/example/order-saga/loadgen/internal/bench"
+)
+
+// Bench runs the benchmark with args: progress to stderr, the table to
+// stdout.
+func Bench(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	fs := flag.NewFlagSet("bench", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	o := bench.Defaults()
+	fs.StringVar(&o.OutDir, "out-dir", o.OutDir, "folder for the results, the stack's log and profiles, relative to the repository root")
+	fs.IntVar(&o.HopMessages, "hop-messages", o.HopMessages, "messages published to measure the bare hop")
+	fs.IntVar(&o.HopPublishers, "hop-publishers", o.HopPublishers, "concurrent publishers for the bare hop")
+	fs.DurationVar(&o.Warmup, "warmup", o.Warmup, "a short load before the measured ones (0 for none)")
+	fs.IntVar(&o.Concurrency, "concurrency", o.Concurrency, "customers of the saturation run (closed loop)")
+	fs.DurationVar(&o.Duration, "duration", o.Duration, "length of the saturation run")
+	fs.IntVar(&o.MaxOpen, "max-open", o.MaxOpen, "saturation: most orders accepted but not final at once (0: no limit)")
+	fs.Float64Var(&o.Rate, "rate", o.Rate, "orders per second of the fixed-rate run (open loop)")
+	fs.DurationVar(&o.RateFor, "rate-duration", o.RateFor, "length of the fixed-rate run")
+	fs.Float64Var(&o.FailStock, "fail-stock", 0, "share of orders meant to fail for stock")
+	fs.Float64Var(&o.FailPayment, "fail-payment", 0, "share of orders meant to fail for payment")
+	fs.IntVar(&o.Pollers, "pollers", o.Pollers, "goroutines reading orders until they are final")
+	fs.BoolVar(&o.Profile, "profile", false, "take a CPU profile of each service during the saturation run")
+	fs.IntVar(&o.ProfileSeconds, "profile-seconds", o.ProfileSeconds, "length of each profile")
+	fs.StringVar(&o.PprofEnv, "pprof-env", o.PprofEnv, "variable that tells a service the address of its pprof server")
+	fs.Func("pprof-ports", "app=port,... pprof ports of the services (default: free ports)", func(s string) error {
+		o.PprofPorts = map[string]int{}
+		for _, pair := range strings.Split(s, ",") {
+			app, port, ok := strings.Cut(pair, "=")
+			p, err := strconv.Atoi(port)
+			if !ok || err != nil {
+				return fmt.Errorf("%q: want app=port", pair)
+			}
+			o.PprofPorts[strings.TrimSpace(app)] = p
+		}
+		return nil
+	})
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	if fs.NArg() > 0 {
+		return fmt.Errorf("unexpected arguments %q", fs.Args())
+	}
+	root, err := repoRoot()
+	if err != nil {
+		return err
+	}
+	o.Root = root
+	_, err = bench.Bench(ctx, o, stdout, stderr)
+	return err
+}
+
+// repoRoot is the nearest folder up from here that holds go.work.
+func repoRoot() (string, error) {
+	dir, err := os.Getwd()
+	if err != nil {
+		return "", err
+	}
+	for {
+		if _, err := os.Stat(filepath.Join(dir, "go.work")); err == nil {
+			return dir, nil
+		}
+		parent := filepath.Dir(dir)
+		if parent == dir {
+			return "", errors.New("run the benchmark inside the repository (no go.work found above here)")
+		}
+		dir = parent
+	}
+}

@@ -1,0 +1,155 @@
+// Package runner drives orders into order-svc and follows each one to its
+// final status: closed loop (customers placing orders back to back) or
+// open loop (arrivals at a fixed rate, whatever the responses).
+package runner
+
+import (
+	"errors"
+	"fmt"
+	"net/url"
+	"time"
+)
+
+// Modes of arrival.
+const (
+	Closed = "closed"
+	Open   = "open"
+)
+
+// Config is one load run.
+type Config struct {
+	OrderURL   string `json:"orderUrl"`
+	StockURL   string `json:"stockUrl,omitempty"`
+	PaymentURL string `json:"paymentUrl,omitempty"`
+
+	Mode        string        `json:"mode"`
+	Concurrency int           `json:"concurrency,omitempty"` // closed loop: customers placing orders back to back
+	Rate        float64       `json:"rate,omitempty"`        // open loop: orders per second
+	Duration    time.Duration `json:"duration"`
+	// MaxInFlight bounds the open loop's outstanding POSTs; an arrival
+	// beyond it is counted as an error rather than queued.
+	MaxInFlight int `json:"maxInFlight,omitempty"`
+	// MaxOpen, when above 0, holds the closed loop's customers back while
+	// this many orders are accepted but not final, so that a saga slower
+	// than order-svc's intake works through a bounded backlog.
+	MaxOpen int `json:"maxOpen,omitempty"`
+
+	// Customers is how many customers the open loop spreads orders over;
+	// the closed loop has one per Concurrency.
+	Customers int `json:"customers"`
+	// Products are the product ids orders pick from; seeded when Seed.
+	Products []string `json:"products"`
+	Seed     bool     `json:"seed"`
+	// FailStock and FailPayment are the shares of orders meant to be
+	// canceled: one naming an unknown product, one by a customer whose
+	// wallet is empty (which needs Seed).
+	FailStock   float64 `json:"failStock"`
+	FailPayment float64 `json:"failPayment"`
+	// IdempotencyKey sends an Idempotency-Key with every order.
+	IdempotencyKey bool `json:"idempotencyKey"`
+
+	Pollers        int           `json:"pollers"`
+	PollMin        time.Duration `json:"pollMin"`
+	PollMax        time.Duration `json:"pollMax"`
+	FinalTimeout   time.Duration `json:"finalTimeout"`   // per order, from its POST
+	DrainTimeout   time.Duration `json:"drainTimeout"`   // after the load, for the last finals
+	RequestTimeout time.Duration `json:"requestTimeout"` // per HTTP request
+
+	// RunID keeps this run's customers apart from any other run's.
+	RunID string `json:"runId"`
+	// RandSeed makes the mix of orders repeatable.
+	RandSeed uint64 `json:"randSeed"`
+}
+
+// Defaults returns a configuration with every tuning knob set.
+func Defaults() Config {
+	return Config{
+		OrderURL: "http://127.0.0.1:8081", Mode: Closed, Concurrency: 16, Rate: 100, Duration: 10 * time.Second,
+		MaxInFlight: 10_000, Customers: 100, Products: DefaultProducts(), Seed: true,
+		Pollers: 32, PollMin: 2 * time.Millisecond, PollMax: 20 * time.Millisecond,
+		FinalTimeout: 30 * time.Second, DrainTimeout: 30 * time.Second, RequestTimeout: 10 * time.Second,
+	}
+}
+
+// DefaultProducts are the products the load generator seeds and orders.
+func DefaultProducts() []string {
+	return []string{"loadgen-1", "loadgen-2", "loadgen-3", "loadgen-4"}
+}
+
+// WithSiblingURLs fills in stock-svc's and payment-svc's URLs when they
+// are empty: the same host as order-svc, on ports 8082 and 8083.
+func (c Config) WithSiblingURLs() Config {
+	u, err := url.Parse(c.OrderURL)
+	if err != nil || u.Hostname() == "" {
+		return c
+	}
+	sibling := func(port string) string {
+		v := *u
+		v.Host = u.Hostname() + ":" + port
+		v.Path = ""
+		return v.String()
+	}
+	if c.StockURL == "" {
+		c.StockURL = sibling("8082")
+	}
+	if c.PaymentURL == "" {
+		c.PaymentURL = sibling("8083")
+	}
+	return c
+}
+
+// Validate names every setting that cannot work.
+func (c Config) Validate() error {
+	var errs []error
+	if _, err := url.ParseRequestURI(c.OrderURL); err != nil {
+		errs = append(errs, fmt.Errorf("order URL: %w", err))
+	}
+	switch c.Mode {
+	case Closed:
+		if c.Concurrency < 1 {
+			errs = append(errs, errors.New("concurrency must be at least 1"))
+		}
+	case Open:
+		if c.Rate <= 0 {
+			errs = append(errs, errors.New("rate must be above 0"))
+		}
+		if c.Customers < 1 {
+			errs = append(errs, errors.New("customers must be at least 1"))
+		}
+	default:
+		errs = append(errs, fmt.Errorf("mode %q: want %s or %s", c.Mode, Closed, Open))
+	}
+	if c.MaxOpen < 0 {
+		errs = append(errs, errors.New("max-open must be 0 (no limit) or more"))
+	}
+	if c.Duration <= 0 {
+		errs = append(errs, errors.New("duration must be above 0"))
+	}
+	if len(c.Products) == 0 {
+		errs = append(errs, errors.New("at least one product is needed"))
+	}
+	if c.FailStock < 0 || c.FailPayment < 0 || c.FailStock+c.FailPayment > 1 {
+		errs = append(errs, errors.New("fail shares must be 0 or more and add up to at most 1"))
+	}
+	if c.FailPayment > 0 && !c.Seed {
+		errs = append(errs, errors.New("orders meant to fail payment need seeding (an empty wallet is set through payment-svc)"))
+	}
+	if c.Seed && (c.StockURL == "" || c.PaymentURL == "") {
+		errs = append(errs, errors.New("seeding needs stock-svc's and payment-svc's URLs"))
+	}
+	if c.Pollers < 1 || c.PollMin <= 0 || c.PollMax < c.PollMin {
+		errs = append(errs, errors.New("pollers must be at least 1 and 0 < poll-min <= poll-max"))
+	}
+	if c.RunID == "" {
+		errs = append(errs, errors.New("a run id is needed"))
+	}
+	return errors.Join(errs...)
+}
+
+// customerCount is how many regular customers the run uses.
+func (c Config) customerCount() int {
+	if c.Mode == Closed {
+		return c.Concurrency
+	}
+	return c.Customers
+}
