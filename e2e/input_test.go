@@ -95,6 +95,7 @@ func TestUnknownOrdersAndRoutesAnswerWithAProblem(t *testing.T) {
 	expectProblem(t, a.do(http.MethodGet, shared.URL(contracts.AppStock)+"/products/no-such-product", nil, nil), 404, "")
 	expectProblem(t, a.do(http.MethodGet, shared.URL(contracts.AppPayment)+"/payments/no-such-order", nil, nil), 404, "")
 	expectProblem(t, a.do(http.MethodDelete, shared.URL(contracts.AppOrder)+"/orders", nil, nil), 405, "")
+	expectProblem(t, a.do(http.MethodGet, shared.URL(contracts.AppOrder)+"/orders/x?wait=forever", nil, nil), 422, "wait")
 }
 
 func withJSON(h map[string]string) map[string]string {

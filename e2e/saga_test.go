@@ -1,9 +1,12 @@
 package e2e
 
 import (
+	"net/http"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/example/order-saga/contracts"
 )
 
 func TestAnOrderThatCanBeServedAndPaidIsConfirmed(t *testing.T) {
@@ -13,7 +16,10 @@ func TestAnOrderThatCanBeServedAndPaidIsConfirmed(t *testing.T) {
 	a.putProduct(p, 250, 10)
 	a.putWallet(c, 10_000)
 
-	o := a.finalOrder(a.placeOrder(c, item{p, 3}).ID)
+	placed := a.placeOrder(c, item{p, 3})
+	// One read that waits for the end is enough.
+	r := a.do(http.MethodGet, shared.URL(contracts.AppOrder)+"/orders/"+placed.ID+"?wait=20s", nil, nil)
+	o := decodeInto[orderView](t, r)
 
 	if o.Status != "CONFIRMED" || o.TotalCents != 750 {
 		t.Fatalf("order %+v, want CONFIRMED for 750 cents", o)

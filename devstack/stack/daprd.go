@@ -87,3 +87,9 @@ func RenderResources(src, dst, redisAddr string) (string, error) {
 	}
 	return dst, nil
 }
+
+// StartSidecar starts a daprd for an app that is not part of a stack (a
+// benchmark's no-op subscriber, say), with the same flags the stack uses.
+func StartSidecar(daprd, appID string, p Ports, resources, config, logLevel string, log io.Writer, extra ...string) (*Proc, error) {
+	return startProc(appID+"/dapr", daprd, append(daprdArgs(appID, p, resources, config, logLevel), extra...), nil, log)
+}

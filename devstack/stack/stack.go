@@ -31,6 +31,12 @@ type Options struct {
 	// Replicas runs more than one instance of an app; the extra instances
 	// are named app-2, app-3... and get free ports.
 	Replicas map[string]int
+	// DaprConfig is the sidecars' Configuration file; dapr/config.yaml
+	// when empty.
+	DaprConfig string
+	// DaprArgs, when set, gives extra flags for the sidecar of an instance
+	// (to enable its profiler on a port of its own, say).
+	DaprArgs func(instance string) []string
 }
 
 // Stack is a running local saga.
@@ -75,7 +81,10 @@ func Start(ctx context.Context, o Options) (*Stack, error) {
 	if o.DaprLog == "" {
 		o.DaprLog = "warn"
 	}
-	s := &Stack{Opts: o, Ports: o.Ports, bins: filepath.Join(o.Dir, "bin"), config: filepath.Join(o.Root, "dapr", "config.yaml"),
+	if o.DaprConfig == "" {
+		o.DaprConfig = filepath.Join(o.Root, "dapr", "config.yaml")
+	}
+	s := &Stack{Opts: o, Ports: o.Ports, bins: filepath.Join(o.Dir, "bin"), config: o.DaprConfig,
 		apps: map[string]*Proc{}, sides: map[string]*Proc{}, appOf: map[string]string{}}
 	for _, app := range Apps {
 		s.Instances = append(s.Instances, app)
@@ -131,6 +140,9 @@ func Start(ctx context.Context, o Options) (*Stack, error) {
 
 func (s *Stack) startSidecar(inst string) error {
 	args := daprdArgs(s.appOf[inst], s.Ports[inst], s.resources, s.config, s.Opts.DaprLog)
+	if s.Opts.DaprArgs != nil {
+		args = append(args, s.Opts.DaprArgs(inst)...)
+	}
 	p, err := startProc(inst+"/dapr", s.daprd, args, nil, s.Opts.Log)
 	if err != nil {
 		return err
@@ -177,6 +189,31 @@ func (s *Stack) Sidecar(inst string) *Proc {
 	defer s.mu.Unlock()
 	return s.sides[inst]
 }
+
+// Pids lists the process id of every process of the stack by name:
+// instances, their sidecars ("<instance>/dapr") and "redis" when the stack
+// started it.
+func (s *Stack) Pids() map[string]int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	out := map[string]int{}
+	for name, p := range s.apps {
+		out[name] = p.Pid()
+	}
+	for name, p := range s.sides {
+		out[name+"/dapr"] = p.Pid()
+	}
+	if s.Redis != nil && s.Redis.proc != nil {
+		out["redis"] = s.Redis.proc.Pid()
+	}
+	return out
+}
+
+// ResourcesDir is the folder of the components the sidecars load.
+func (s *Stack) ResourcesDir() string { return s.resources }
+
+// Daprd is the daprd binary the stack runs.
+func (s *Stack) Daprd() string { return s.daprd }
 
 // DaprURL is the base URL of an instance's sidecar HTTP API.
 func (s *Stack) DaprURL(inst string) string {

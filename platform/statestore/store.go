@@ -84,6 +84,29 @@ func (s *Store[T]) Update(ctx context.Context, key string, fn func(v *T, found b
 	}
 }
 
+// Create writes v at key unless a value is there already, with one write
+// and no read in the usual case. It returns the value that stands, and
+// whether it is v.
+func (s *Store[T]) Create(ctx context.Context, key string, v T) (stored T, created bool, err error) {
+	data, err := json.Marshal(v)
+	if err != nil {
+		return stored, false, fmt.Errorf("encode %s: %w", key, err)
+	}
+	// First-write with no ETag fails when the key exists.
+	saveErr := s.backend.SaveStateWithETag(ctx, s.name, key, data, "", nil, dapr.WithConcurrency(dapr.StateConcurrencyFirstWrite))
+	if saveErr == nil {
+		return v, true, nil
+	}
+	stored, found, err := s.Get(ctx, key)
+	if err != nil {
+		return stored, false, err
+	}
+	if !found {
+		return stored, false, fmt.Errorf("create %s in %s: %w", key, s.name, saveErr)
+	}
+	return stored, false, nil
+}
+
 // drain commits the queued mutations of key, batch by batch, until none is
 // left. There is at most one drain per key at a time.
 func (s *Store[T]) drain(key string) {

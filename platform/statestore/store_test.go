@@ -86,3 +86,17 @@ func TestUnchangedIsNotAnErrorAndWritesNothing(t *testing.T) {
 		t.Fatal("an unchanged update wrote the key")
 	}
 }
+
+func TestCreateWritesOnceAndReturnsWhatStands(t *testing.T) {
+	t.Parallel()
+	s := statestore.New[counter](statestore.NewMemory(), "s")
+	ctx := context.Background()
+	first, created, err := s.Create(ctx, "k", counter{N: 1})
+	if err != nil || !created || first.N != 1 {
+		t.Fatalf("first create: %+v %v %v", first, created, err)
+	}
+	second, created, err := s.Create(ctx, "k", counter{N: 2})
+	if err != nil || created || second.N != 1 {
+		t.Fatalf("second create: %+v created=%v err=%v, want the first value back", second, created, err)
+	}
+}

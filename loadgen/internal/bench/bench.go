@@ -201,7 +201,7 @@ func loadConfig(o Options, s *stack.Stack, runID string) runner.Config {
 	cfg := runner.Defaults()
 	cfg.OrderURL, cfg.StockURL, cfg.PaymentURL = s.URL(contracts.AppOrder), s.URL(contracts.AppStock), s.URL(contracts.AppPayment)
 	cfg.Mode, cfg.RunID = runner.Closed, runID
-	cfg.FailStock, cfg.FailPayment, cfg.Pollers = o.FailStock, o.FailPayment, o.Pollers
+	cfg.FailStock, cfg.FailPayment, cfg.Pollers, cfg.Wait = o.FailStock, o.FailPayment, o.Pollers, o.Wait
 	// Every accepted order is followed to its end, however long the
 	// backlog takes to clear.
 	cfg.FinalTimeout, cfg.DrainTimeout = 5*time.Minute, 5*time.Minute

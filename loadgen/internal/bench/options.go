@@ -27,6 +27,7 @@ type Options struct {
 	RateFor time.Duration
 
 	FailStock, FailPayment float64
+	Wait                   time.Duration
 	Pollers                int
 
 	// Profile fetches a CPU profile of each service during the saturation
@@ -52,6 +53,6 @@ func Defaults() Options {
 		OutDir:      "bench-results",
 		HopMessages: 20_000, HopPublishers: 32,
 		Warmup: 3 * time.Second, Concurrency: 64, Duration: 20 * time.Second, MaxOpen: 256, Rate: 100, RateFor: 20 * time.Second,
-		Pollers: 32, ProfileSeconds: 10, PprofEnv: "PPROF_ADDR",
+		Wait: 5 * time.Second, Pollers: 32, ProfileSeconds: 10, PprofEnv: "PPROF_ADDR",
 	}
 }

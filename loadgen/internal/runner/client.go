@@ -73,10 +73,15 @@ func (c *client) place(ctx context.Context, body []byte, key string) (orderState
 	return o, err
 }
 
-// order reads an order.
-func (c *client) order(ctx context.Context, id string) (orderState, error) {
+// order reads an order; with wait above zero, the read returns once the
+// order is final or after wait.
+func (c *client) order(ctx context.Context, id string, wait time.Duration) (orderState, error) {
 	var o orderState
-	err := c.do(ctx, http.MethodGet, c.cfg.OrderURL+"/orders/"+id, nil, nil, http.StatusOK, &o)
+	url := c.cfg.OrderURL + "/orders/" + id
+	if wait > 0 {
+		url += "?wait=" + wait.String()
+	}
+	err := c.do(ctx, http.MethodGet, url, nil, nil, http.StatusOK, &o)
 	return o, err
 }
 

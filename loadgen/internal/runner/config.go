@@ -48,6 +48,10 @@ type Config struct {
 	// IdempotencyKey sends an Idempotency-Key with every order.
 	IdempotencyKey bool `json:"idempotencyKey"`
 
+	// Wait, when above zero, watches each order with reads that wait up
+	// to this long for the final status (GET /orders/{id}?wait=), instead
+	// of polling with Pollers.
+	Wait           time.Duration `json:"wait"`
 	Pollers        int           `json:"pollers"`
 	PollMin        time.Duration `json:"pollMin"`
 	PollMax        time.Duration `json:"pollMax"`
@@ -66,7 +70,7 @@ func Defaults() Config {
 	return Config{
 		OrderURL: "http://127.0.0.1:8081", Mode: Closed, Concurrency: 16, Rate: 100, Duration: 10 * time.Second,
 		MaxInFlight: 10_000, Customers: 100, Products: DefaultProducts(), Seed: true,
-		Pollers: 32, PollMin: 2 * time.Millisecond, PollMax: 20 * time.Millisecond,
+		Wait: 5 * time.Second, Pollers: 32, PollMin: 2 * time.Millisecond, PollMax: 20 * time.Millisecond,
 		FinalTimeout: 30 * time.Second, DrainTimeout: 30 * time.Second, RequestTimeout: 10 * time.Second,
 	}
 }

@@ -49,9 +49,23 @@ func newWatcher(c *client, col *collector, cfg Config) *watcher {
 func (w *watcher) watch(p *pending, accepted time.Time) {
 	w.open.Add(1)
 	p.deadline = p.sent.Add(w.cfg.FinalTimeout)
+	if w.cfg.Wait > 0 {
+		go w.waitFinal(p)
+		return
+	}
 	p.wait = w.cfg.PollMin
 	p.next = accepted.Add(p.wait)
 	w.push(p)
+}
+
+// waitFinal follows one order with reads that wait for its final status.
+func (w *watcher) waitFinal(p *pending) {
+	for {
+		wait := min(w.cfg.Wait, time.Until(p.deadline))
+		if !w.check(p, wait) {
+			return
+		}
+	}
 }
 
 func (w *watcher) push(p *pending) {
@@ -111,11 +125,20 @@ func (w *watcher) run(ctx context.Context) {
 }
 
 func (w *watcher) poll(ctx context.Context, p *pending) {
-	o, err := w.c.order(ctx, p.id)
-	now := time.Now()
-	if ctx.Err() != nil {
+	if ctx.Err() != nil || !w.check(p, 0) {
 		return
 	}
+	now := time.Now()
+	p.wait = min(p.wait*3/2, w.cfg.PollMax)
+	p.next = now.Add(p.wait)
+	w.push(p)
+}
+
+// check reads the order once, waiting up to wait, and settles it when it
+// is final or past its deadline; it reports whether to read it again.
+func (w *watcher) check(p *pending, wait time.Duration) bool {
+	o, err := w.c.order(context.Background(), p.id, wait)
+	now := time.Now()
 	w.col.countPoll()
 	if err != nil {
 		w.col.fail("poll: "+errorKind(err), err)
@@ -123,18 +146,16 @@ func (w *watcher) poll(ctx context.Context, p *pending) {
 		w.col.markFinal(p, o, now)
 		w.open.Add(-1)
 		p.done()
-		return
+		return false
 	}
 	if now.After(p.deadline) {
 		w.col.fail("final: none within "+w.cfg.FinalTimeout.String(), fmt.Errorf("order %s still %s", p.id, o.Status))
 		w.col.markTimedOut()
 		w.open.Add(-1)
 		p.done()
-		return
+		return false
 	}
-	p.wait = min(p.wait*3/2, w.cfg.PollMax)
-	p.next = now.Add(p.wait)
-	w.push(p)
+	return true
 }
 
 // drain waits until every watched order is final or timed out, or limit

@@ -35,6 +35,12 @@ func (r OrderRepository) Update(ctx context.Context, id string, fn func(o *order
 	})
 }
 
+// Create implements app.Orders, with one write in the usual case.
+func (r OrderRepository) Create(ctx context.Context, o order.Order) (bool, error) {
+	_, created, err := r.Store.Create(ctx, orderKey(o.ID), o)
+	return created, err
+}
+
 // claim is what an idempotency key holds.
 type claim struct {
 	RequestHash string    `json:"requestHash"`

@@ -41,6 +41,7 @@ type PlaceOrderHandler struct {
 	Events   Events
 	Observer Observer
 	Log      *slog.Logger
+	Waiters  *FinishWaiters
 	Now      func() time.Time
 }
 
@@ -78,8 +79,7 @@ func (h PlaceOrderHandler) Handle(ctx context.Context, cmd PlaceOrder) (o order.
 		return o, false, err
 	}
 	faults.Crash(h.Log, "order.before-persist")
-	t := tracker{h.Orders, h.Observer, h.Log}
-	stored, err := t.apply(ctx, id, func(cur *order.Order) bool { return cur.Place(id, cmd.CustomerID, cmd.Items, now) })
+	stored, err := h.store(ctx, o)
 	if err != nil {
 		// The event is out and our own subscription stores the order.
 		h.Log.WarnContext(ctx, "order published but not stored yet", "orderId", id, "error", err)
@@ -87,6 +87,22 @@ func (h PlaceOrderHandler) Handle(ctx context.Context, cmd PlaceOrder) (o order.
 	}
 	h.Log.InfoContext(ctx, "order placed", "orderId", id, "customerId", cmd.CustomerID, "items", len(cmd.Items))
 	return stored, false, nil
+}
+
+// store writes a new order. When something is stored under its id already
+// (its own event, or a later step, got there first), it places the order
+// into what is stored.
+func (h PlaceOrderHandler) store(ctx context.Context, o order.Order) (order.Order, error) {
+	created, err := h.Orders.Create(ctx, o)
+	if err != nil {
+		return o, err
+	}
+	if created {
+		h.Observer.OrderCreated()
+		return o, nil
+	}
+	t := tracker{h.Orders, h.Observer, h.Log, h.Waiters}
+	return t.apply(ctx, o.ID, func(cur *order.Order) bool { return cur.Place(o.ID, o.CustomerID, o.Items, o.CreatedAt) })
 }
 
 // requestHash identifies what was asked, to tell a retry from a reuse.

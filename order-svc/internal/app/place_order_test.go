@@ -50,7 +50,7 @@ func newFixture() fixture {
 	return fixture{
 		place: app.PlaceOrderHandler{
 			Orders: orders, Claims: adapters.NewClaimRepository(backend, contracts.OrderStore), Events: events,
-			Observer: nopObserver{}, Log: slog.New(slog.NewTextHandler(io.Discard, nil)), Now: time.Now,
+			Observer: nopObserver{}, Log: slog.New(slog.NewTextHandler(io.Discard, nil)), Waiters: app.NewFinishWaiters(), Now: time.Now,
 		},
 		orders: orders,
 		events: events,
@@ -131,5 +131,44 @@ func TestARetryAfterAFailedPublishPublishesTheSameOrderId(t *testing.T) {
 	o, replayed, err := f.place.Handle(ctx, app.PlaceOrder{CustomerID: "alice", Items: kettle, IdempotencyKey: "k2"})
 	if err != nil || replayed || o.ID != lost.ID {
 		t.Fatalf("retry: %v replayed=%v id %s, want a fresh placement of %s", err, replayed, o.ID, lost.ID)
+	}
+}
+
+func TestAWaitingReadReturnsAsSoonAsTheOrderFinishes(t *testing.T) {
+	t.Parallel()
+	f := newFixture()
+	ctx := context.Background()
+	o, _, err := f.place.Handle(ctx, app.PlaceOrder{CustomerID: "alice", Items: kettle})
+	if err != nil {
+		t.Fatal(err)
+	}
+	get := app.GetOrderHandler{Orders: f.orders, Waiters: f.place.Waiters, Poll: time.Hour}
+	record := app.NewRecordStepHandler(f.orders, nopObserver{}, f.place.Log, f.place.Waiters)
+
+	done := make(chan order.Order)
+	go func() {
+		got, err := get.Handle(ctx, o.ID, time.Minute)
+		if err != nil {
+			t.Error(err)
+		}
+		done <- got
+	}()
+	for deadline := time.Now().Add(10 * time.Second); f.place.Waiters.Waiting(o.ID) == 0; {
+		if time.Now().After(deadline) {
+			t.Fatal("the read never started waiting")
+		}
+		<-time.After(time.Millisecond)
+	}
+	if err := record.Handle(ctx, o.ID, order.Step{Kind: order.StockFailed, At: time.Now(), Reason: "no stock"}); err != nil {
+		t.Fatal(err)
+	}
+	// The poll interval is an hour: only the wake-up can end the wait.
+	select {
+	case got := <-done:
+		if got.Status != order.Canceled {
+			t.Fatalf("status %s, want CANCELED", got.Status)
+		}
+	case <-time.After(10 * time.Second):
+		t.Fatal("the waiting read was not woken when the order finished")
 	}
 }

@@ -13,6 +13,9 @@ type Orders interface {
 	// Update applies fn to the order (the zero Order when absent); fn
 	// returns false to leave it unchanged. fn may run more than once.
 	Update(ctx context.Context, id string, fn func(o *order.Order) bool) error
+	// Create stores o unless an order is stored under its id, and tells
+	// whether it did.
+	Create(ctx context.Context, o order.Order) (bool, error)
 }
 
 // Claims remembers which request an idempotency key was first used with.

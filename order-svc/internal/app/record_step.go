@@ -3,6 +3,7 @@ package app
 import (
 	"context"
 	"log/slog"
+	"time"
 
 	"github.com/example/order-saga/order-svc/internal/domain/order"
 )
@@ -12,6 +13,7 @@ type tracker struct {
 	Orders   Orders
 	Observer Observer
 	Log      *slog.Logger
+	Waiters  *FinishWaiters
 }
 
 // apply runs fn on the stored order, and tells the observer when this
@@ -32,6 +34,7 @@ func (t tracker) apply(ctx context.Context, id string, fn func(o *order.Order) b
 		t.Observer.OrderCreated()
 	}
 	if finished {
+		t.Waiters.finished(id, after)
 		t.Observer.OrderFinished(after)
 		t.Log.InfoContext(ctx, "order finished", "orderId", id, "status", after.Status, "reason", after.Reason)
 	}
@@ -43,8 +46,8 @@ func (t tracker) apply(ctx context.Context, id string, fn func(o *order.Order) b
 type RecordStepHandler struct{ tracker }
 
 // NewRecordStepHandler returns the handler of saga steps.
-func NewRecordStepHandler(orders Orders, obs Observer, log *slog.Logger) RecordStepHandler {
-	return RecordStepHandler{tracker{orders, obs, log}}
+func NewRecordStepHandler(orders Orders, obs Observer, log *slog.Logger, waiters *FinishWaiters) RecordStepHandler {
+	return RecordStepHandler{tracker{orders, obs, log, waiters}}
 }
 
 // Handle records step s for the order orderID.
@@ -58,8 +61,8 @@ func (h RecordStepHandler) Handle(ctx context.Context, orderID string, s order.S
 type StoreCreatedHandler struct{ tracker }
 
 // NewStoreCreatedHandler returns the handler of order-svc's own events.
-func NewStoreCreatedHandler(orders Orders, obs Observer, log *slog.Logger) StoreCreatedHandler {
-	return StoreCreatedHandler{tracker{orders, obs, log}}
+func NewStoreCreatedHandler(orders Orders, obs Observer, log *slog.Logger, waiters *FinishWaiters) StoreCreatedHandler {
+	return StoreCreatedHandler{tracker{orders, obs, log, waiters}}
 }
 
 // Handle stores the order unless it is stored already.
@@ -70,14 +73,48 @@ func (h StoreCreatedHandler) Handle(ctx context.Context, o order.Order) error {
 	return err
 }
 
-// GetOrderHandler reads one order.
+// GetOrderHandler reads one order, and can wait for it to finish.
 type GetOrderHandler struct {
-	Orders Orders
+	Orders  Orders
+	Waiters *FinishWaiters
+	// Poll is how often a waiting read looks at the store, for orders that
+	// another replica finishes.
+	Poll time.Duration
 }
 
 // Handle returns the order, or order.ErrNotFound. An order known only from
-// later steps is not shown until its own creation is stored.
-func (h GetOrderHandler) Handle(ctx context.Context, id string) (order.Order, error) {
+// later steps is not shown until its own creation is stored. With wait
+// above zero, it returns as soon as the order is final, or after wait.
+func (h GetOrderHandler) Handle(ctx context.Context, id string, wait time.Duration) (order.Order, error) {
+	if wait <= 0 {
+		return h.get(ctx, id)
+	}
+	// Registered before the first read, so a finish in between is not
+	// missed; the finish hands over the order, so waking costs no read.
+	finished, stop := h.Waiters.wait(id)
+	defer stop()
+	deadline := time.NewTimer(wait)
+	defer deadline.Stop()
+	poll := time.NewTicker(h.Poll)
+	defer poll.Stop()
+	for {
+		o, err := h.get(ctx, id)
+		if err != nil || o.Status.Final() {
+			return o, err
+		}
+		select {
+		case o := <-finished:
+			return o, nil
+		case <-poll.C:
+		case <-deadline.C:
+			return o, nil
+		case <-ctx.Done():
+			return o, nil
+		}
+	}
+}
+
+func (h GetOrderHandler) get(ctx context.Context, id string) (order.Order, error) {
 	o, found, err := h.Orders.Get(ctx, id)
 	if err != nil {
 		return o, err

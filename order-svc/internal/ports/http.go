@@ -7,6 +7,7 @@ import (
 	"errors"
 	"log/slog"
 	"net/http"
+	"time"
 	"unicode"
 
 	"github.com/go-chi/chi/v5"
@@ -60,8 +61,20 @@ func (h HTTP) placeOrder(w http.ResponseWriter, r *http.Request) {
 	writeJSON(w, http.StatusAccepted, view(o))
 }
 
+// MaxWait bounds how long GET /orders/{id}?wait= holds a request.
+const MaxWait = 30 * time.Second
+
 func (h HTTP) getOrder(w http.ResponseWriter, r *http.Request) {
-	o, err := h.Get.Handle(r.Context(), chi.URLParam(r, "id"))
+	var wait time.Duration
+	if s := r.URL.Query().Get("wait"); s != "" {
+		d, err := time.ParseDuration(s)
+		if err != nil || d < 0 || d > MaxWait {
+			problem.Write(w, problem.Invalid([]problem.FieldError{{Field: "wait", Detail: "must be a duration between 0s and 30s, such as 5s"}}))
+			return
+		}
+		wait = d
+	}
+	o, err := h.Get.Handle(r.Context(), chi.URLParam(r, "id"), wait)
 	if err != nil {
 		h.fail(w, r, err)
 		return

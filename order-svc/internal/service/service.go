@@ -19,20 +19,21 @@ func New(a *platform.App) error {
 	orders := adapters.OrderRepository{Store: statestore.New[order.Order](a.Dapr, contracts.OrderStore)}
 	metrics := adapters.NewMetrics(a.Metrics.Registry)
 	events := adapters.EventPublisher{Publisher: pubsub.NewPublisher(a.Dapr, contracts.PubSub)}
+	waiters := app.NewFinishWaiters()
 
 	api := ports.HTTP{
 		Place: app.PlaceOrderHandler{
 			Orders: orders, Claims: adapters.NewClaimRepository(a.Dapr, contracts.OrderStore),
-			Events: events, Observer: metrics, Log: a.Log, Now: time.Now,
+			Events: events, Observer: metrics, Log: a.Log, Waiters: waiters, Now: time.Now,
 		},
-		Get: app.GetOrderHandler{Orders: orders},
+		Get: app.GetOrderHandler{Orders: orders, Waiters: waiters, Poll: 250 * time.Millisecond},
 		Log: a.Log,
 	}
 	api.Routes(a.Router)
 
 	subscriptions := ports.Events{
-		Record:  app.NewRecordStepHandler(orders, metrics, a.Log),
-		Created: app.NewStoreCreatedHandler(orders, metrics, a.Log),
+		Record:  app.NewRecordStepHandler(orders, metrics, a.Log, waiters),
+		Created: app.NewStoreCreatedHandler(orders, metrics, a.Log, waiters),
 		Log:     a.Log,
 		Obs:     a.Metrics,
 	}

@@ -33,14 +33,9 @@ func (r *PaymentRepository) Get(ctx context.Context, orderID string) (p wallet.P
 // Create saves p unless its order already has a record. It returns the
 // record that stands, and whether it is p.
 func (r *PaymentRepository) Create(ctx context.Context, p wallet.Payment) (recorded wallet.Payment, created bool, err error) {
-	err = r.store.Update(ctx, paymentKey(p.OrderID), func(rec *paymentRecord, found bool) error {
-		if found {
-			recorded, created = paymentFromRecord(*rec), false
-			return statestore.ErrUnchanged
-		}
-		recorded, created = p, true
-		*rec = paymentToRecord(p)
-		return nil
-	})
-	return recorded, created, err
+	rec, created, err := r.store.Create(ctx, paymentKey(p.OrderID), paymentToRecord(p))
+	if err != nil {
+		return wallet.Payment{}, false, err
+	}
+	return paymentFromRecord(rec), created, nil
 }

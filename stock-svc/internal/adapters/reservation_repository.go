@@ -48,3 +48,13 @@ func (r *ReservationRepository) Update(ctx context.Context, orderID string, chan
 		return nil
 	})
 }
+
+// Create implements app.ReservationRepository, with one write in the usual
+// case.
+func (r *ReservationRepository) Create(ctx context.Context, rec inventory.Reservation) (inventory.Reservation, bool, error) {
+	d, created, err := r.store.Create(ctx, reservationKey(rec.OrderID), reservationDocumentOf(rec))
+	if err != nil {
+		return inventory.Reservation{}, false, err
+	}
+	return d.reservation(), created, nil
+}

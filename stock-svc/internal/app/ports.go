@@ -29,6 +29,9 @@ type ReservationRepository interface {
 	// Update applies change to the record of an order and writes it when
 	// change reports a change. change may run more than once.
 	Update(ctx context.Context, orderID string, change func(r *inventory.Reservation, found bool) (changed bool, err error)) error
+	// Create writes r unless the order has a record already, and returns
+	// the record that stands and whether it is r.
+	Create(ctx context.Context, r inventory.Reservation) (inventory.Reservation, bool, error)
 }
 
 // Metrics counts what the stock does. It is told only of first-time

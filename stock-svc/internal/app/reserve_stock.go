@@ -63,14 +63,7 @@ func (a *Application) hold(ctx context.Context, e contracts.OrderCreated) (inven
 // record writes the reservation record of the order unless one is
 // written already, and returns the record that stands.
 func (a *Application) record(ctx context.Context, e contracts.OrderCreated, hold inventory.Hold) (rec inventory.Reservation, created bool, err error) {
-	err = a.reservations.Update(ctx, e.OrderID, func(r *inventory.Reservation, found bool) (bool, error) {
-		if !found {
-			*r = inventory.NewReservation(e.OrderID, e.CustomerID, hold)
-		}
-		rec, created = *r, !found
-		return !found, nil
-	})
-	return rec, created, err
+	return a.reservations.Create(ctx, inventory.NewReservation(e.OrderID, e.CustomerID, hold))
 }
 
 // announce publishes the decision a record stands for, then, when tidy is
