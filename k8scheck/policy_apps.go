@@ -1,0 +1,202 @@
+package k8scheck
+
+import (
+	"fmt"
+	"slices"
+	"strconv"
+	"strings"
+
+	appsv1 "k8s.io/api/apps/v1"
+	corev1 "k8s.io/api/core/v1"
+	policyv1 "k8s.io/api/policy/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/labels"
+	"k8s.io/apimachinery/pkg/util/intstr"
+)
+
+// Pod annotations every saga service carries, with the value they must have.
+// The sidecar's metrics port and health check are what docs/kubernetes.md
+// and the network policies assume.
+var fixedAppAnnotations = map[string]string{
+	"dapr.io/enabled":                 "true",
+	"dapr.io/app-protocol":            "http",
+	"dapr.io/enable-metrics":          "true",
+	"dapr.io/metrics-port":            "9090",
+	"dapr.io/enable-app-health-check": "true",
+	"dapr.io/app-health-check-path":   "/healthz",
+	"prometheus.io/scrape":            "true",
+	"prometheus.io/path":              "/metrics",
+}
+
+// checkApps checks each saga service's Deployment against the code: its app
+// id, ports, probes and the Dapr resources scoped to it, and that it has the
+// Service, ServiceAccount and PodDisruptionBudget beside it.
+func checkApps(m *Manifest, ref *Reference) []error {
+	var errs []error
+	seen := map[string]bool{}
+	for _, d := range m.Deployments {
+		if d.Spec.Template.Annotations["dapr.io/enabled"] == "" {
+			errs = append(errs, fmt.Errorf("Deployment/%s: not Dapr-enabled; every Deployment here is a saga service", d.Name))
+			continue
+		}
+		appID := d.Spec.Template.Annotations["dapr.io/app-id"]
+		seen[appID] = true
+		for _, msg := range appProblems(m, ref, d, appID) {
+			errs = append(errs, fmt.Errorf("Deployment/%s: %s", d.Name, msg))
+		}
+	}
+	for _, svc := range Services {
+		if !seen[svc] {
+			errs = append(errs, fmt.Errorf("no Deployment has dapr.io/app-id %q", svc))
+		}
+	}
+	return errs
+}
+
+func appProblems(m *Manifest, ref *Reference, d *appsv1.Deployment, appID string) []string {
+	var probs []string
+	add := func(format string, args ...any) { probs = append(probs, fmt.Sprintf(format, args...)) }
+	ann := d.Spec.Template.Annotations
+
+	if !slices.Contains(Services, appID) {
+		add("dapr.io/app-id %q is not one of the app ids in contracts (%s)", appID, strings.Join(Services, ", "))
+		return probs
+	}
+	if d.Name != appID {
+		add("named %q but its dapr.io/app-id is %q", d.Name, appID)
+	}
+	for key, want := range fixedAppAnnotations {
+		if got := ann[key]; got != want {
+			add("annotation %s is %q, want %q", key, got, want)
+		}
+	}
+	if n, err := strconv.Atoi(ann["dapr.io/app-health-probe-interval"]); err != nil || n <= 0 {
+		add("annotation dapr.io/app-health-probe-interval %q is not a positive number of seconds", ann["dapr.io/app-health-probe-interval"])
+	}
+	if cfg := ann["dapr.io/config"]; m.Dapr["Configuration/"+cfg] == nil {
+		add("annotation dapr.io/config %q names no Configuration in the manifests", cfg)
+	}
+
+	if len(d.Spec.Template.Spec.Containers) != 1 {
+		add("has %d containers, want the app alone (Dapr injects the sidecar)", len(d.Spec.Template.Spec.Containers))
+		return probs
+	}
+	c := &d.Spec.Template.Spec.Containers[0]
+	if imageName(c.Image) != appID {
+		add("image %q is not the %s image", c.Image, appID)
+	}
+	port := containerPort(c, "http")
+	if port == 0 {
+		add("container %s has no port named http", c.Name)
+		return probs
+	}
+	if want := ref.DefaultPorts[appID]; int(port) != want {
+		add("container port %d differs from %s's default port %d (its main.go)", port, appID, want)
+	}
+	if env := envValue(c, "PORT"); env != strconv.Itoa(int(port)) {
+		add("env PORT is %q, want %d (the container port)", env, port)
+	}
+	for _, key := range []string{"dapr.io/app-port", "prometheus.io/port"} {
+		if ann[key] != strconv.Itoa(int(port)) {
+			add("annotation %s is %q, want %d (the container port)", key, ann[key], port)
+		}
+	}
+	probs = append(probs, probeProblems("readinessProbe", c.ReadinessProbe, c, "/readyz", port)...)
+	probs = append(probs, probeProblems("livenessProbe", c.LivenessProbe, c, "/healthz", port)...)
+
+	podLabels := labels.Set(d.Spec.Template.Labels)
+	if sel, err := metav1.LabelSelectorAsSelector(d.Spec.Selector); err != nil || !sel.Matches(podLabels) {
+		add("selector does not match its own pod labels")
+	}
+	if d.Spec.Template.Spec.ServiceAccountName != appID {
+		add("serviceAccountName %q, want its own account %q", d.Spec.Template.Spec.ServiceAccountName, appID)
+	}
+	probs = append(probs, serviceProblems(m, appID, c, podLabels)...)
+	if !slices.ContainsFunc(m.PDBs, func(p *policyv1.PodDisruptionBudget) bool { return selects(p.Spec.Selector, podLabels) }) {
+		add("no PodDisruptionBudget selects its pods")
+	}
+	probs = append(probs, scopeProblems(m, ref, appID)...)
+	return probs
+}
+
+func serviceProblems(m *Manifest, appID string, c *corev1.Container, podLabels labels.Set) []string {
+	svc := m.Services[appID]
+	if svc == nil {
+		return []string{fmt.Sprintf("no Service named %s", appID)}
+	}
+	var probs []string
+	if len(svc.Spec.Selector) == 0 || !labels.SelectorFromSet(svc.Spec.Selector).Matches(podLabels) {
+		probs = append(probs, fmt.Sprintf("Service %s does not select its pods", appID))
+	}
+	port := containerPort(c, "http")
+	ok := slices.ContainsFunc(svc.Spec.Ports, func(p corev1.ServicePort) bool {
+		return p.Port == port && resolvePort(c, p.TargetPort) == port
+	})
+	if !ok {
+		probs = append(probs, fmt.Sprintf("Service %s has no port %d sending to the container port %d", appID, port, port))
+	}
+	return probs
+}
+
+func probeProblems(name string, p *corev1.Probe, c *corev1.Container, path string, port int32) []string {
+	if p == nil {
+		return []string{fmt.Sprintf("no %s", name)}
+	}
+	if p.HTTPGet == nil {
+		return []string{fmt.Sprintf("%s is not an HTTP GET of %s", name, path)}
+	}
+	var probs []string
+	if p.HTTPGet.Path != path {
+		probs = append(probs, fmt.Sprintf("%s path is %q, want %q", name, p.HTTPGet.Path, path))
+	}
+	if got := resolvePort(c, p.HTTPGet.Port); got != port {
+		probs = append(probs, fmt.Sprintf("%s port %s is not the app port %d", name, p.HTTPGet.Port.String(), port))
+	}
+	return probs
+}
+
+func containerPort(c *corev1.Container, name string) int32 {
+	for _, p := range c.Ports {
+		if p.Name == name {
+			return p.ContainerPort
+		}
+	}
+	return 0
+}
+
+// resolvePort turns a port number or name into the container's port number.
+func resolvePort(c *corev1.Container, p intstr.IntOrString) int32 {
+	if p.Type == intstr.String {
+		return containerPort(c, p.StrVal)
+	}
+	return p.IntVal
+}
+
+func envValue(c *corev1.Container, name string) string {
+	for _, e := range c.Env {
+		if e.Name == name {
+			return e.Value
+		}
+	}
+	return ""
+}
+
+// imageName strips the registry, tag and digest: "reg/x/order-svc:1" is
+// "order-svc".
+func imageName(image string) string {
+	if i := strings.Index(image, "@"); i >= 0 {
+		image = image[:i]
+	}
+	if i := strings.LastIndex(image, "/"); i >= 0 {
+		image = image[i+1:]
+	}
+	if i := strings.Index(image, ":"); i >= 0 {
+		image = image[:i]
+	}
+	return image
+}
+
+func selects(sel *metav1.LabelSelector, set labels.Set) bool {
+	s, err := metav1.LabelSelectorAsSelector(sel)
+	return err == nil && !s.Empty() && s.Matches(set)
+}

@@ -1,0 +1,217 @@
+package k8scheck
+
+import (
+	"fmt"
+	"net"
+	"reflect"
+	"slices"
+	"sort"
+	"strconv"
+
+	corev1 "k8s.io/api/core/v1"
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+)
+
+// Component metadata that the cluster takes from the redis-auth Secret
+// instead of a literal value.
+var secretMetadata = map[string]bool{"redisHost": true, "redisPassword": true}
+
+// scopeProblems compares the Dapr resources scoped to appID in the cluster
+// with those scoped to it for local runs.
+func scopeProblems(m *Manifest, ref *Reference, appID string) []string {
+	inCluster := scopedTo(m.Dapr, appID)
+	local := scopedTo(ref.DaprResources, appID)
+	if !slices.Equal(inCluster, local) {
+		return []string{fmt.Sprintf("Dapr resources scoped to %s are %v, but dapr/components scopes %v to it", appID, inCluster, local)}
+	}
+	return nil
+}
+
+func scopedTo(resources map[string]*unstructured.Unstructured, appID string) []string {
+	var keys []string
+	for key, obj := range resources {
+		if slices.Contains(scopes(obj), appID) {
+			keys = append(keys, key)
+		}
+	}
+	sort.Strings(keys)
+	return keys
+}
+
+func scopes(obj *unstructured.Unstructured) []string {
+	s, _, _ := unstructured.NestedStringSlice(obj.Object, "scopes")
+	return s
+}
+
+// checkDaprResources checks the Components, Resiliency and Configuration
+// against contracts/names.go and the local resources in dapr/.
+func checkDaprResources(m *Manifest, ref *Reference) []error {
+	var errs []error
+	fail := func(format string, args ...any) { errs = append(errs, fmt.Errorf(format, args...)) }
+
+	var names []string
+	for _, obj := range m.Dapr {
+		if obj.GetKind() == "Component" {
+			names = append(names, obj.GetName())
+		}
+		for _, s := range scopes(obj) {
+			if !slices.Contains(Services, s) {
+				fail("%s: scope %q is not an app id in contracts", ID(obj), s)
+			}
+		}
+	}
+	sort.Strings(names)
+	want := slices.Sorted(slices.Values(ComponentNames))
+	if !slices.Equal(names, want) {
+		fail("Components are %v; contracts/names.go names %v", names, want)
+	}
+
+	for key, local := range ref.DaprResources {
+		obj := m.Dapr[key]
+		if obj == nil {
+			fail("%s is in dapr/ but not in the manifests", key)
+			continue
+		}
+		if !slices.Equal(sortedScopes(obj), sortedScopes(local)) {
+			fail("%s: scopes %v differ from dapr/'s %v", ID(obj), scopes(obj), scopes(local))
+		}
+		switch obj.GetKind() {
+		case "Component":
+			errs = append(errs, componentProblems(m, obj, local)...)
+		case "Resiliency":
+			if !reflect.DeepEqual(obj.Object["spec"], local.Object["spec"]) {
+				fail("%s: spec differs from dapr/components/resiliency.yaml", ID(obj))
+			}
+		case "Configuration":
+			errs = append(errs, configurationProblems(obj, local)...)
+		}
+	}
+	return errs
+}
+
+// configurationProblems: metrics as for local runs, and a sampling rate
+// that Dapr can read. The rate itself is the cluster's choice.
+func configurationProblems(obj, local *unstructured.Unstructured) []error {
+	var errs []error
+	got, _, _ := unstructured.NestedFieldNoCopy(obj.Object, "spec", "metric", "enabled")
+	want, _, _ := unstructured.NestedFieldNoCopy(local.Object, "spec", "metric", "enabled")
+	if !reflect.DeepEqual(got, want) {
+		errs = append(errs, fmt.Errorf("%s: spec.metric.enabled is %v, dapr/config.yaml has %v", ID(obj), got, want))
+	}
+	rate, _, _ := unstructured.NestedString(obj.Object, "spec", "tracing", "samplingRate")
+	if r, err := strconv.ParseFloat(rate, 64); err != nil || r < 0 || r > 1 {
+		errs = append(errs, fmt.Errorf("%s: spec.tracing.samplingRate %q is not a number from 0 to 1", ID(obj), rate))
+	}
+	return errs
+}
+
+func sortedScopes(obj *unstructured.Unstructured) []string {
+	return slices.Sorted(slices.Values(scopes(obj)))
+}
+
+// componentProblems: a component of the same type as the local one has the
+// same version and metadata values, except the Redis address and password,
+// which must come from a Secret in the manifests that has the key. A
+// component of another type is a broker or store swapped for the cluster
+// alone (docs/kubernetes.md): only its name and scopes must match, and its
+// secretKeyRefs must resolve.
+func componentProblems(m *Manifest, obj, local *unstructured.Unstructured) []error {
+	var errs []error
+	fail := func(format string, args ...any) {
+		errs = append(errs, fmt.Errorf("%s: %s", ID(obj), fmt.Sprintf(format, args...)))
+	}
+	if len(scopes(obj)) == 0 {
+		fail("no scopes: every app could use it")
+	}
+	items, localItems := metadataItems(obj), metadataItems(local)
+	usesSecrets := false
+	for name, item := range items {
+		if _, ok := item["secretKeyRef"]; ok || secretMetadata[name] {
+			usesSecrets = true
+			errs = append(errs, secretRefProblems(m, obj, name, item)...)
+		}
+	}
+	if store, _, _ := unstructured.NestedString(obj.Object, "auth", "secretStore"); usesSecrets && store != "kubernetes" {
+		fail("auth.secretStore is %q, want kubernetes for its secretKeyRefs", store)
+	}
+
+	typ, _, _ := unstructured.NestedString(obj.Object, "spec", "type")
+	localType, _, _ := unstructured.NestedString(local.Object, "spec", "type")
+	if typ != localType {
+		return errs
+	}
+	version, _, _ := unstructured.NestedString(obj.Object, "spec", "version")
+	localVersion, _, _ := unstructured.NestedString(local.Object, "spec", "version")
+	if version != localVersion {
+		fail("spec.version is %q, dapr/components has %q", version, localVersion)
+	}
+	for name, localItem := range localItems {
+		item, ok := items[name]
+		switch {
+		case !ok:
+			fail("metadata %s is missing", name)
+		case !secretMetadata[name] && !reflect.DeepEqual(item["value"], localItem["value"]):
+			fail("metadata %s is %v, dapr/components has %v", name, item["value"], localItem["value"])
+		}
+	}
+	for name := range items {
+		if _, ok := localItems[name]; !ok {
+			fail("metadata %s is not in dapr/components", name)
+		}
+	}
+	return errs
+}
+
+func secretRefProblems(m *Manifest, obj *unstructured.Unstructured, name string, item map[string]any) []error {
+	ref, _ := item["secretKeyRef"].(map[string]any)
+	secretName, _ := ref["name"].(string)
+	key, _ := ref["key"].(string)
+	if ref == nil || secretName == "" || key == "" {
+		return []error{fmt.Errorf("%s: metadata %s must come from a secretKeyRef with a name and a key", ID(obj), name)}
+	}
+	if _, hasValue := item["value"]; hasValue {
+		return []error{fmt.Errorf("%s: metadata %s has both a value and a secretKeyRef", ID(obj), name)}
+	}
+	secret := m.Secrets[secretName]
+	if secret == nil {
+		return []error{fmt.Errorf("%s: metadata %s refers to Secret %s, which is not in the manifests", ID(obj), name, secretName)}
+	}
+	value, ok := secret.Data[key]
+	if s, inString := secret.StringData[key]; inString {
+		value, ok = []byte(s), true
+	}
+	if !ok {
+		return []error{fmt.Errorf("%s: metadata %s refers to key %s, which Secret %s does not have", ID(obj), name, key, secretName)}
+	}
+	if name == "redisHost" {
+		return redisHostProblems(m, obj, string(value))
+	}
+	return nil
+}
+
+// redisHostProblems checks that the address in the Secret is a Service of
+// the manifests and one of its ports.
+func redisHostProblems(m *Manifest, obj *unstructured.Unstructured, addr string) []error {
+	host, portText, err := net.SplitHostPort(addr)
+	if err != nil {
+		return []error{fmt.Errorf("%s: redisHost %q is not host:port", ID(obj), addr)}
+	}
+	svc := m.Services[host]
+	port, _ := strconv.Atoi(portText)
+	if svc == nil || !slices.ContainsFunc(svc.Spec.Ports, func(p corev1.ServicePort) bool { return int(p.Port) == port }) {
+		return []error{fmt.Errorf("%s: redisHost %q is not a Service port of the manifests", ID(obj), addr)}
+	}
+	return nil
+}
+
+func metadataItems(obj *unstructured.Unstructured) map[string]map[string]any {
+	list, _, _ := unstructured.NestedSlice(obj.Object, "spec", "metadata")
+	items := map[string]map[string]any{}
+	for _, entry := range list {
+		if item, ok := entry.(map[string]any); ok {
+			name, _ := item["name"].(string)
+			items[name] = item
+		}
+	}
+	return items
+}

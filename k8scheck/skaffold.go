@@ -1,0 +1,176 @@
+package k8scheck
+
+import (
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"slices"
+
+	corev1 "k8s.io/api/core/v1"
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+	sigsjson "sigs.k8s.io/json"
+	"sigs.k8s.io/yaml"
+)
+
+// Skaffold holds the fields of a skaffold/v4beta11 Config that this
+// project uses. It is decoded strictly, so a field outside this subset (or
+// a misspelt one) is refused and must be added here deliberately.
+type Skaffold struct {
+	APIVersion string `json:"apiVersion"`
+	Kind       string `json:"kind"`
+	Metadata   struct {
+		Name string `json:"name"`
+	} `json:"metadata"`
+	Build struct {
+		Local struct {
+			Push        *bool `json:"push"`
+			UseBuildkit *bool `json:"useBuildkit,omitempty"`
+		} `json:"local"`
+		Artifacts []SkaffoldArtifact `json:"artifacts"`
+	} `json:"build"`
+	Manifests SkaffoldManifests `json:"manifests"`
+	Deploy    struct {
+		Kubectl *struct{} `json:"kubectl"`
+	} `json:"deploy"`
+	PortForward []SkaffoldPortForward `json:"portForward"`
+	Profiles    []struct {
+		Name      string            `json:"name"`
+		Manifests SkaffoldManifests `json:"manifests"`
+	} `json:"profiles"`
+}
+
+// SkaffoldArtifact is one image that skaffold builds.
+type SkaffoldArtifact struct {
+	Image   string `json:"image"`
+	Context string `json:"context"`
+	Docker  struct {
+		Dockerfile string `json:"dockerfile"`
+	} `json:"docker"`
+}
+
+// SkaffoldManifests names the kustomize directories skaffold renders.
+type SkaffoldManifests struct {
+	Kustomize struct {
+		Paths []string `json:"paths"`
+	} `json:"kustomize"`
+}
+
+// SkaffoldPortForward is one port that skaffold forwards to localhost.
+type SkaffoldPortForward struct {
+	ResourceType string `json:"resourceType"`
+	ResourceName string `json:"resourceName"`
+	Namespace    string `json:"namespace"`
+	Port         int    `json:"port"`
+	LocalPort    int    `json:"localPort"`
+}
+
+// LoadSkaffold reads skaffold.yaml strictly.
+func LoadSkaffold(path string) (*Skaffold, error) {
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return nil, err
+	}
+	jsonData, err := yaml.YAMLToJSON(data)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", path, err)
+	}
+	// Case-sensitive, unlike encoding/json: skaffold would ignore
+	// "localport" where it wants "localPort".
+	s := &Skaffold{}
+	strictErrs, err := sigsjson.UnmarshalStrict(jsonData, s)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", path, err)
+	}
+	if len(strictErrs) > 0 {
+		return nil, fmt.Errorf("%s: %w", path, errors.Join(strictErrs...))
+	}
+	return s, nil
+}
+
+// CheckSkaffold checks that skaffold.yaml builds every service image the
+// manifests run, from Dockerfiles that exist, renders overlays that exist,
+// and forwards a port of a Service that the manifests define.
+func CheckSkaffold(root string, s *Skaffold) error {
+	var errs []error
+	fail := func(format string, args ...any) { errs = append(errs, fmt.Errorf(format, args...)) }
+	if s.APIVersion != "skaffold/v4beta11" || s.Kind != "Config" {
+		fail("skaffold.yaml is %s %s, want skaffold/v4beta11 Config", s.APIVersion, s.Kind)
+	}
+	if s.Build.Local.Push == nil || *s.Build.Local.Push {
+		fail("build.local.push must be false: images go to the local cluster, not a registry")
+	}
+	if s.Deploy.Kubectl == nil {
+		fail("deploy.kubectl is not set")
+	}
+	var images []string
+	for _, a := range s.Build.Artifacts {
+		images = append(images, a.Image)
+		if a.Context != "." {
+			fail("artifact %s: context %q, want the repository root", a.Image, a.Context)
+		}
+		if _, err := os.Stat(filepath.Join(root, a.Context, a.Docker.Dockerfile)); err != nil {
+			fail("artifact %s: dockerfile %q: %v", a.Image, a.Docker.Dockerfile, err)
+		}
+	}
+	if !slices.Equal(slices.Sorted(slices.Values(images)), slices.Sorted(slices.Values(Services))) {
+		fail("artifacts build %v, want one image per service %v", images, Services)
+	}
+
+	paths := map[string]bool{}
+	for _, p := range s.Manifests.Kustomize.Paths {
+		paths[p] = true
+	}
+	for _, prof := range s.Profiles {
+		if len(prof.Manifests.Kustomize.Paths) == 0 {
+			fail("profile %s renders nothing", prof.Name)
+		}
+		for _, p := range prof.Manifests.Kustomize.Paths {
+			paths[p] = true
+		}
+	}
+	for p := range paths {
+		objs, err := Render(root, p)
+		if err != nil {
+			fail("kustomize path %s: %v", p, err)
+			continue
+		}
+		errs = append(errs, skaffoldTargetProblems(s, p, images, objs)...)
+	}
+	return errors.Join(errs...)
+}
+
+// skaffoldTargetProblems: in what path renders, every service image is one
+// that skaffold builds (so it gets replaced by the built tag) and every
+// port-forward lands on an existing Service port.
+func skaffoldTargetProblems(s *Skaffold, path string, images []string, objs []*unstructured.Unstructured) []error {
+	var errs []error
+	m, err := NewManifest(objs)
+	if err != nil {
+		return []error{fmt.Errorf("kustomize path %s: %w", path, err)}
+	}
+	for _, d := range m.Deployments {
+		for _, c := range d.Spec.Template.Spec.Containers {
+			if !slices.Contains(images, c.Image) {
+				errs = append(errs, fmt.Errorf("kustomize path %s: Deployment/%s runs image %q, which no artifact builds", path, d.Name, c.Image))
+			}
+		}
+	}
+	for _, image := range images {
+		if !m.Images()[image] {
+			errs = append(errs, fmt.Errorf("kustomize path %s: no container runs artifact %s", path, image))
+		}
+	}
+	for _, pf := range s.PortForward {
+		svc := m.Services[pf.ResourceName]
+		ok := pf.ResourceType == "service" && svc != nil && svc.Namespace == pf.Namespace &&
+			slices.ContainsFunc(svc.Spec.Ports, func(p corev1.ServicePort) bool { return int(p.Port) == pf.Port })
+		if !ok {
+			errs = append(errs, fmt.Errorf("kustomize path %s: port-forward %s/%s %s:%d matches no Service port", path, pf.ResourceType, pf.ResourceName, pf.Namespace, pf.Port))
+		}
+		if pf.LocalPort == 0 {
+			errs = append(errs, fmt.Errorf("port-forward %s: no localPort", pf.ResourceName))
+		}
+	}
+	return errs
+}

@@ -1,0 +1,65 @@
+package k8scheck
+
+import (
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+func TestSkaffoldBuildsRendersAndForwardsWhatExists(t *testing.T) {
+	t.Parallel()
+	root, _, _ := fixtures(t)
+	s, err := LoadSkaffold(filepath.Join(root, "skaffold.yaml"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := CheckSkaffold(root, s); err != nil {
+		t.Fatal(err)
+	}
+	profiles := map[string]string{}
+	for _, p := range s.Profiles {
+		profiles[p.Name] = strings.Join(p.Manifests.Kustomize.Paths, ",")
+	}
+	for name, want := range map[string]string{"kind": "k8s/overlays/kind", "minikube": "k8s/overlays/minikube"} {
+		if profiles[name] != want {
+			t.Errorf("profile %s renders %q, want %q", name, profiles[name], want)
+		}
+	}
+}
+
+func TestSkaffoldCheckRefusesBrokenConfigs(t *testing.T) {
+	t.Parallel()
+	tests := []struct{ name, old, new, want string }{
+		{"a Dockerfile that does not exist", "dockerfile: stock-svc/Dockerfile", "dockerfile: stock/Dockerfile", "dockerfile \"stock/Dockerfile\""},
+		{"an artifact the manifests do not run", "image: payment-svc", "image: payments", "runs image \"payment-svc\", which no artifact builds"},
+		{"a kustomize path that does not exist", "- k8s/overlays/minikube", "- k8s/overlays/minikub", "kustomize path k8s/overlays/minikub"},
+		{"a port-forward to a missing Service", "resourceName: order-svc", "resourceName: orders", "matches no Service port"},
+		{"a port-forward to a wrong port", "    port: 8081", "    port: 8080", "matches no Service port"},
+		{"images pushed to a registry", "push: false", "push: true", "build.local.push must be false"},
+		{"a misspelt field", "localPort:", "localport:", "unknown field \"portForward[0].localport\""},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			root, _, _ := fixtures(t)
+			data, err := os.ReadFile(filepath.Join(root, "skaffold.yaml"))
+			if err != nil {
+				t.Fatal(err)
+			}
+			if !strings.Contains(string(data), tt.old) {
+				t.Fatalf("skaffold.yaml has no %q", tt.old)
+			}
+			file := filepath.Join(t.TempDir(), "skaffold.yaml")
+			if err := os.WriteFile(file, []byte(strings.Replace(string(data), tt.old, tt.new, 1)), 0o644); err != nil {
+				t.Fatal(err)
+			}
+			s, err := LoadSkaffold(file)
+			if err == nil {
+				err = CheckSkaffold(root, s)
+			}
+			t.Log(err)
+			assertRefused(t, err, tt.want)
+		})
+	}
+}
