@@ -83,7 +83,7 @@ func expressions(t *testing.T) map[string]string {
 			out["rule "+r.Alert] = r.Expr
 		}
 	}
-	b, err := os.ReadFile("grafana-dashboard.json")
+	b, err := os.ReadFile("../k8s/monitoring/grafana-dashboard.json")
 	if err != nil {
 		t.Fatal(err)
 	}
