@@ -4,10 +4,14 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
+	"io"
 	"log/slog"
+	"net/http"
 	"time"
 
 	"github.com/dapr/go-sdk/service/common"
+	"github.com/go-chi/chi/v5"
 
 	"github.com/example/order-saga/contracts"
 	"github.com/example/order-saga/platform/obs"
@@ -42,34 +46,87 @@ func Poison(err error) error { return poisonError{err} }
 // IsPoison reports whether err was marked by Poison.
 func IsPoison(err error) bool { return errors.As(err, new(poisonError)) }
 
-// Subscribe routes the messages of topic to h, with dead-lettering.
-func Subscribe(svc common.Service, pubsubName, topic string, h Handler, observer Observer, log *slog.Logger) error {
+// Subscribe routes the messages of topic to h, with dead-lettering. The
+// go-sdk service declares the subscription to the sidecar; router serves
+// its deliveries with a handler that decodes each CloudEvent once, into
+// just the fields the saga needs.
+func Subscribe(svc common.Service, router chi.Router, pubsubName, topic string, h Handler, observer Observer, log *slog.Logger) error {
 	sub := &common.Subscription{
 		PubsubName:      pubsubName,
 		Topic:           topic,
 		Route:           "/events/" + topic,
 		DeadLetterTopic: contracts.TopicDeadLetters,
 	}
-	return svc.AddTopicEventHandler(sub, func(ctx context.Context, e *common.TopicEvent) (retry bool, err error) {
+	declared := func(context.Context, *common.TopicEvent) (bool, error) { return false, nil }
+	if err := svc.AddTopicEventHandler(sub, declared); err != nil {
+		return err
+	}
+	router.Post(sub.Route, func(w http.ResponseWriter, r *http.Request) {
 		start := time.Now()
-		eventType, err := typeOf(e.RawData)
+		ctx := r.Context()
+		ce, err := readCloudEvent(r)
+		eventType := ""
 		if err == nil {
-			ctx = obs.WithTraceParent(ctx, e.TraceParent)
-			err = h(ctx, eventType, e.RawData)
+			eventType, err = typeOf(ce.Data)
+		}
+		if err == nil {
+			ctx = obs.WithTraceParent(ctx, ce.TraceParent)
+			err = h(ctx, eventType, ce.Data)
 		}
 		outcome := OutcomeSuccess
 		switch {
 		case err == nil:
 		case IsPoison(err):
 			outcome = OutcomeDrop
-			log.WarnContext(ctx, "event dead-lettered", "topic", topic, "eventType", eventType, "cloudEventId", e.ID, "error", err)
+			log.WarnContext(ctx, "event dead-lettered", "topic", topic, "eventType", eventType, "cloudEventId", ce.ID, "error", err)
 		default:
 			outcome = OutcomeRetry
-			log.ErrorContext(ctx, "event will be retried", "topic", topic, "eventType", eventType, "cloudEventId", e.ID, "error", err)
+			log.ErrorContext(ctx, "event will be retried", "topic", topic, "eventType", eventType, "cloudEventId", ce.ID, "error", err)
 		}
 		observer.EventHandled(topic, eventType, outcome, time.Since(start))
-		return outcome == OutcomeRetry, err
+		writeStatus(w, outcome)
 	})
+	return nil
+}
+
+// cloudEvent is the part of a delivered CloudEvent the saga reads.
+type cloudEvent struct {
+	ID          string          `json:"id"`
+	TraceParent string          `json:"traceparent"`
+	Data        json.RawMessage `json:"data"`
+	DataBase64  []byte          `json:"data_base64"`
+}
+
+// maxEventBytes bounds a delivery; Dapr's own default limit is 4 MiB.
+const maxEventBytes = 4 << 20
+
+func readCloudEvent(r *http.Request) (cloudEvent, error) {
+	var ce cloudEvent
+	body, err := io.ReadAll(io.LimitReader(r.Body, maxEventBytes))
+	if err != nil {
+		return ce, err
+	}
+	if err := json.Unmarshal(body, &ce); err != nil {
+		return ce, Poison(fmt.Errorf("not a CloudEvent: %w", err))
+	}
+	if len(ce.Data) == 0 && len(ce.DataBase64) > 0 {
+		ce.Data = ce.DataBase64
+	}
+	return ce, nil
+}
+
+// writeStatus answers Dapr: SUCCESS acknowledges, RETRY asks for the
+// message again, DROP sends it to the dead-letter topic.
+func writeStatus(w http.ResponseWriter, outcome string) {
+	status := "SUCCESS"
+	switch outcome {
+	case OutcomeRetry:
+		status = "RETRY"
+	case OutcomeDrop:
+		status = "DROP"
+	}
+	w.Header().Set("Content-Type", "application/json")
+	_, _ = io.WriteString(w, `{"status":"`+status+`"}`)
 }
 
 func typeOf(data []byte) (string, error) {

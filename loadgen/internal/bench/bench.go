@@ -186,6 +186,7 @@ func startStack(ctx context.Context, o Options, logFile string, log io.Writer) (
 	}
 	if o.Profile {
 		opts.Env = pprofEnv(o, o.PprofPorts)
+		opts.DaprArgs = sidecarProfiling(o.PprofPorts)
 	}
 	fmt.Fprintf(log, "starting the stack (services, sidecars and Redis on free ports; log in %s)\n", rel(o.Root, logFile))
 	if s, err = stack.Start(ctx, opts); err != nil {

@@ -7,35 +7,57 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"strings"
 	"sync"
 	"time"
 
 	"github.com/example/order-saga/devstack/stack"
 )
 
-// pprofPorts gives each service the port its pprof server should listen
-// on: the configured one, or a free one.
+// profiled lists what a profiled run profiles: each service and its
+// sidecar ("<app>/dapr"), whose daprd serves Go's profiler too.
+func profiled() []string {
+	var out []string
+	for _, app := range stack.Apps {
+		out = append(out, app, app+"/dapr")
+	}
+	return out
+}
+
+// pprofPorts gives each service and sidecar the port its profiler should
+// listen on: the configured one, or a free one.
 func pprofPorts(o Options) (map[string]int, error) {
 	out := map[string]int{}
-	for _, app := range stack.Apps {
-		if p, ok := o.PprofPorts[app]; ok {
-			out[app] = p
+	for _, name := range profiled() {
+		if p, ok := o.PprofPorts[name]; ok {
+			out[name] = p
 			continue
 		}
 		p, err := stack.FreePort()
 		if err != nil {
 			return nil, err
 		}
-		out[app] = p
+		out[name] = p
 	}
 	return out, nil
+}
+
+// sidecarProfiling turns on each sidecar's profiler on its port.
+func sidecarProfiling(ports map[string]int) func(instance string) []string {
+	return func(instance string) []string {
+		p, ok := ports[instance+"/dapr"]
+		if !ok {
+			return nil
+		}
+		return []string{"--enable-profiling", "--profile-port", fmt.Sprint(p)}
+	}
 }
 
 // pprofEnv tells each service where to serve pprof.
 func pprofEnv(o Options, ports map[string]int) map[string][]string {
 	env := map[string][]string{}
-	for app, p := range ports {
-		env[app] = []string{fmt.Sprintf("%s=127.0.0.1:%d", o.PprofEnv, p)}
+	for _, app := range stack.Apps {
+		env[app] = []string{fmt.Sprintf("%s=127.0.0.1:%d", o.PprofEnv, ports[app])}
 	}
 	return env
 }
@@ -47,16 +69,17 @@ type profileResult struct {
 	Error string `json:"error,omitempty"`
 }
 
-// fetchProfiles takes a CPU profile of every service at once, each over
-// seconds, and saves them as <prefix><app>.cpu.pprof.
+// fetchProfiles takes a CPU profile of every service and sidecar at once,
+// each over seconds, and saves them as <prefix><name>.cpu.pprof.
 func fetchProfiles(ctx context.Context, ports map[string]int, seconds int, prefix string) []profileResult {
-	out := make([]profileResult, len(stack.Apps))
+	names := profiled()
+	out := make([]profileResult, len(names))
 	var wg sync.WaitGroup
-	for i, app := range stack.Apps {
+	for i, app := range names {
 		wg.Go(func() {
 			out[i] = profileResult{App: app}
 			url := fmt.Sprintf("http://127.0.0.1:%d/debug/pprof/profile?seconds=%d", ports[app], seconds)
-			file := prefix + app + ".cpu.pprof"
+			file := prefix + strings.ReplaceAll(app, "/", "-") + ".cpu.pprof"
 			if err := download(ctx, url, file, time.Duration(seconds+30)*time.Second); err != nil {
 				out[i].Error = err.Error()
 				return
