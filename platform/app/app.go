@@ -11,7 +11,6 @@ import (
 	"net/http"
 	"os"
 	"os/signal"
-	"runtime/debug"
 	"syscall"
 	"time"
 
@@ -40,17 +39,9 @@ type App struct {
 	ready []func(context.Context) error
 }
 
-// defaultMemoryLimit is the Go runtime's soft memory limit when
-// GOMEMLIMIT is not set: the garbage collector and the scavenger work to
-// keep the process near it, so a service stays small under load.
-const defaultMemoryLimit = 24 << 20
-
 // New builds the frame of a service whose own state store is store.
 func New(cfg Config, store string) (*App, error) {
 	log := obs.NewLogger(os.Stdout, cfg.Name, cfg.LogLevel)
-	if os.Getenv("GOMEMLIMIT") == "" {
-		debug.SetMemoryLimit(defaultMemoryLimit)
-	}
 	// A lazy connection: the service starts before its sidecar answers,
 	// as it does in a pod, and /readyz tells when the sidecar is there.
 	conn, err := grpc.NewClient(fmt.Sprintf("127.0.0.1:%d", cfg.DaprGRPCPort),

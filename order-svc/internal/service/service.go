@@ -26,7 +26,7 @@ func New(a *platform.App) error {
 			Orders: orders, Claims: adapters.NewClaimRepository(a.Dapr, contracts.OrderStore),
 			Events: events, Observer: metrics, Log: a.Log, Waiters: waiters, Now: time.Now,
 		},
-		Get: app.GetOrderHandler{Orders: orders, Waiters: waiters, Poll: 250 * time.Millisecond},
+		Get: app.GetOrderHandler{Orders: orders, Waiters: waiters, Poll: time.Second},
 		Log: a.Log,
 	}
 	api.Routes(a.Router)
