@@ -4,7 +4,8 @@
 // Updates to the same key from one process are batched: while a write for a
 // key is in flight, the next updates queue, and then one read and one write
 // apply them all (group commit). Writes from other replicas are caught by
-// the ETag check and retried.
+// the ETag check and retried. A key this process wrote last is updated
+// without a read, over the ETag its write left (see known).
 package statestore
 
 import (
@@ -16,6 +17,8 @@ import (
 	"time"
 
 	dapr "github.com/dapr/go-sdk/client"
+	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/status"
 )
 
 // ErrUnchanged is returned by a mutation that leaves the value as it was:
@@ -37,6 +40,7 @@ type Store[T any] struct {
 
 	mu     sync.Mutex
 	queues map[string][]*mutation[T]
+	known  *known
 }
 
 type mutation[T any] struct {
@@ -45,9 +49,12 @@ type mutation[T any] struct {
 	done chan struct{}
 }
 
+// knownKeys bounds how many keys a store remembers its last write of.
+const knownKeys = 1024
+
 // New returns a store over the Dapr state store called name.
 func New[T any](backend Backend, name string) *Store[T] {
-	return &Store[T]{backend: backend, name: name, attempts: 100, queues: map[string][]*mutation[T]{}}
+	return &Store[T]{backend: backend, name: name, attempts: 100, queues: map[string][]*mutation[T]{}, known: newKnown(knownKeys)}
 }
 
 // Name is the Dapr component name of the store.
@@ -95,6 +102,7 @@ func (s *Store[T]) Create(ctx context.Context, key string, v T) (stored T, creat
 	// First-write with no ETag fails when the key exists.
 	saveErr := s.backend.SaveStateWithETag(ctx, s.name, key, data, "", nil, dapr.WithConcurrency(dapr.StateConcurrencyFirstWrite))
 	if saveErr == nil {
+		s.known.wrote(key, data, "")
 		return v, true, nil
 	}
 	stored, found, err := s.Get(ctx, key)
@@ -141,7 +149,7 @@ func (s *Store[T]) commit(ctx context.Context, key string, batch []*mutation[T])
 				return err
 			}
 		}
-		v, etag, found, err := s.read(ctx, key)
+		v, etag, found, predicted, err := s.current(ctx, key)
 		if err != nil {
 			// The store is unreachable: fail now and let the caller (or
 			// Dapr's redelivery) retry, rather than hold the batch.
@@ -166,11 +174,33 @@ func (s *Store[T]) commit(ctx context.Context, key string, batch []*mutation[T])
 		// the key since, and an insert (no ETag) fails if anyone created it.
 		err = s.backend.SaveStateWithETag(ctx, s.name, key, data, etag, nil, dapr.WithConcurrency(dapr.StateConcurrencyFirstWrite))
 		if err == nil {
+			if predicted {
+				s.known.hit()
+			}
+			s.known.wrote(key, data, etag)
 			return nil
+		}
+		if predicted && status.Code(err) == codes.Aborted {
+			s.known.miss(key)
+		} else {
+			s.known.forget(key)
 		}
 		lastErr = err
 	}
 	return fmt.Errorf("update %s in %s: %w", key, s.name, lastErr)
+}
+
+// current is the value to update at key: the one this process wrote last,
+// with its predicted ETag, or else the one read from the store.
+func (s *Store[T]) current(ctx context.Context, key string) (v T, etag string, found, predicted bool, err error) {
+	if data, etag, ok := s.known.get(key); ok {
+		if err := json.Unmarshal(data, &v); err == nil {
+			return v, etag, true, true, nil
+		}
+		s.known.forget(key)
+	}
+	v, etag, found, err = s.read(ctx, key)
+	return v, etag, found, false, err
 }
 
 func (s *Store[T]) read(ctx context.Context, key string) (v T, etag string, found bool, err error) {
