@@ -7,6 +7,8 @@ UNIT     = $(filter-out e2e $(NOT_UNIT),$(MODULES))
 NOT_UNIT :=
 # Checks that mk/*.mk add to `make test`.
 EXTRA_TESTS :=
+# Flags of every go test run; `make test TESTFLAGS='-count=1 -v'` lists each test.
+TESTFLAGS ?= -count=1
 
 .PHONY: run test unit e2e vet fmt daprd clean
 
@@ -20,10 +22,10 @@ run:
 test: vet unit e2e extra-tests
 
 unit:
-	go test -count=1 $(addprefix ./,$(addsuffix /...,$(UNIT)))
+	go test $(TESTFLAGS) $(addprefix ./,$(addsuffix /...,$(UNIT)))
 
 e2e:
-	go test -count=1 -timeout 30m ./e2e/...
+	go test $(TESTFLAGS) -timeout 30m ./e2e/...
 
 vet:
 	@test -z "$$(gofmt -l $(MODULES))" || { gofmt -l $(MODULES); echo "gofmt needed"; exit 1; }

@@ -3,13 +3,10 @@
 package e2e
 
 import (
-	"bytes"
 	"context"
 	"fmt"
 	"os"
 	"path/filepath"
-	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -21,7 +18,7 @@ import (
 // the output of all its processes.
 var (
 	shared     *stack.Stack
-	sharedLogs = &syncBuffer{}
+	sharedLogs = &stack.LogBuffer{}
 )
 
 func TestMain(m *testing.M) {
@@ -45,7 +42,7 @@ func runTests(m *testing.M) int {
 }
 
 // startStack starts a stack of its own Redis and free ports.
-func startStack(logs *syncBuffer, o stack.Options) (*stack.Stack, error) {
+func startStack(logs *stack.LogBuffer, o stack.Options) (*stack.Stack, error) {
 	root, err := filepath.Abs("..")
 	if err != nil {
 		return nil, err
@@ -76,7 +73,7 @@ func startStack(logs *syncBuffer, o stack.Options) (*stack.Stack, error) {
 // its logs if the test failed.
 func ownStack(t *testing.T, o stack.Options) *stack.Stack {
 	t.Helper()
-	logs := &syncBuffer{}
+	logs := &stack.LogBuffer{}
 	s, err := startStack(logs, o)
 	if err != nil {
 		t.Fatalf("start the stack: %v\n%s", err, logs.Tail(80))
@@ -88,44 +85,4 @@ func ownStack(t *testing.T, o stack.Options) *stack.Stack {
 		}
 	})
 	return s
-}
-
-// syncBuffer collects the stack's output for failure reports.
-type syncBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (b *syncBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-// Tail returns the last n lines.
-func (b *syncBuffer) Tail(n int) string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	lines := bytes.Split(b.buf.Bytes(), []byte("\n"))
-	if len(lines) > n {
-		lines = lines[len(lines)-n:]
-	}
-	return string(bytes.Join(lines, []byte("\n")))
-}
-
-// Lines returns the lines that contain every one of the given strings.
-func (b *syncBuffer) Lines(all ...string) []string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	var out []string
-	for _, line := range strings.Split(b.buf.String(), "\n") {
-		keep := true
-		for _, s := range all {
-			keep = keep && strings.Contains(line, s)
-		}
-		if keep {
-			out = append(out, line)
-		}
-	}
-	return out
 }

@@ -20,7 +20,7 @@ k8s-check:
 	test -d "$$moddir/charts/dapr/crds" || { echo "k8s-check: no Dapr CRDs in '$$moddir'" >&2; exit 1; }; \
 	echo "KUBE_APISERVER=$$apiserver ETCD=$$etcd DAPR_CRDS_DIR=$$moddir/charts/dapr/crds"; \
 	KUBE_APISERVER="$$apiserver" ETCD="$$etcd" DAPR_CRDS_DIR="$$moddir/charts/dapr/crds" \
-		go test -count=1 -timeout 15m ./k8scheck/...
+		go test $(TESTFLAGS) -timeout 15m ./k8scheck/...
 
 ## k8s-render: print the manifests of k8s/overlays/$(OVERLAY) (kind or minikube) without kubectl
 k8s-render:

@@ -1,12 +1,10 @@
 package observability_test
 
 import (
-	"bytes"
 	"context"
 	"fmt"
 	"os"
 	"path/filepath"
-	"sync"
 	"testing"
 	"time"
 
@@ -17,7 +15,7 @@ import (
 var (
 	saga *stack.Stack
 	prom *stack.Prometheus
-	logs = &lockedBuffer{}
+	logs = &stack.LogBuffer{}
 )
 
 func TestMain(m *testing.M) {
@@ -53,21 +51,4 @@ func run(m *testing.M) int {
 	}
 	defer prom.Stop()
 	return m.Run()
-}
-
-type lockedBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (b *lockedBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-func (b *lockedBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.String()
 }
