@@ -7,31 +7,12 @@ import (
 	"time"
 
 	"github.com/example/order-saga/contracts"
+	"github.com/example/order-saga/devstack/stack"
 )
 
 func TestAMalformedEventIsDeadLetteredAndDoesNotBlockTheOthers(t *testing.T) {
 	t.Parallel()
-	a := newAPI(t, shared)
-	marker := "poison-" + uid()
-	poisons := []struct {
-		topic string
-		event any
-	}{
-		{contracts.TopicOrders, "not json " + marker},
-		{contracts.TopicOrders, map[string]any{"type": contracts.TypeOrderCreated, "orderId": marker, "occurredAt": time.Now(), "customerId": "alice", "items": "three"}},
-		{contracts.TopicStock, map[string]any{"type": contracts.TypeStockReserved, "orderId": "", "note": marker}},
-		{contracts.TopicPayments, map[string]any{"orderId": marker}},
-	}
-	for _, p := range poisons {
-		a.publish(contracts.AppOrder, p.topic, p.event, "")
-	}
-
-	// An order placed after the poison goes through.
-	prod, c := "p-"+uid(), "c-"+uid()
-	a.putProduct(prod, 100, 5)
-	if o := a.finalOrder(a.placeOrder(c, item{prod, 1}).ID); o.Status != "CONFIRMED" {
-		t.Fatalf("order after the poison: %+v", o)
-	}
+	marker := aMalformedEventIsDroppedAndDoesNotBlockTheOthers(t, shared)
 
 	// Each poison reaches the dead-letter topic, once per subscriber that
 	// refused it, and is not retried in a loop.
@@ -54,4 +35,36 @@ func TestAMalformedEventIsDeadLetteredAndDoesNotBlockTheOthers(t *testing.T) {
 		}
 		return nil
 	}, "the poison on the dead-letter topic")
+}
+
+// aMalformedEventIsDroppedAndDoesNotBlockTheOthers publishes malformed
+// events on every topic, and returns the marker they carry.
+func aMalformedEventIsDroppedAndDoesNotBlockTheOthers(t *testing.T, s *stack.Stack) string {
+	a := newAPI(t, s)
+	marker := "poison-" + uid()
+	poisons := []struct {
+		topic string
+		event any
+	}{
+		{contracts.TopicOrders, "not json " + marker},
+		{contracts.TopicOrders, map[string]any{"type": contracts.TypeOrderCreated, "orderId": marker, "occurredAt": time.Now(), "customerId": "alice", "items": "three"}},
+		{contracts.TopicStock, map[string]any{"type": contracts.TypeStockReserved, "orderId": "", "note": marker}},
+		{contracts.TopicPayments, map[string]any{"orderId": marker}},
+	}
+	dropped := handled(t, s, contracts.AppOrder, "", "dead_letter")
+	for _, p := range poisons {
+		a.publish(contracts.AppOrder, p.topic, p.event, "")
+	}
+
+	// An order placed after the poison goes through.
+	prod, c := "p-"+uid(), "c-"+uid()
+	a.putProduct(prod, 100, 5)
+	if o := a.finalOrder(a.placeOrder(c, item{prod, 1}).ID); o.Status != "CONFIRMED" {
+		t.Fatalf("order after the poison: %+v", o)
+	}
+	// order-svc, which subscribes to every topic, refused all four.
+	eventually(t, 10*time.Second, func() error {
+		return atLeast(handled(t, s, contracts.AppOrder, "", "dead_letter")-dropped, len(poisons), "events dead-lettered by order-svc")
+	}, "the poison to be refused")
+	return marker
 }

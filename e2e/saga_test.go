@@ -1,24 +1,30 @@
 package e2e
 
 import (
+	"fmt"
 	"net/http"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/example/order-saga/contracts"
+	"github.com/example/order-saga/devstack/stack"
 )
 
 func TestAnOrderThatCanBeServedAndPaidIsConfirmed(t *testing.T) {
 	t.Parallel()
-	a := newAPI(t, shared)
+	anOrderThatCanBeServedAndPaidIsConfirmed(t, shared)
+}
+
+func anOrderThatCanBeServedAndPaidIsConfirmed(t *testing.T, s *stack.Stack) {
+	a := newAPI(t, s)
 	p, c := "p-"+uid(), "c-"+uid()
 	a.putProduct(p, 250, 10)
 	a.putWallet(c, 10_000)
 
 	placed := a.placeOrder(c, item{p, 3})
 	// One read that waits for the end is enough.
-	r := a.do(http.MethodGet, shared.URL(contracts.AppOrder)+"/orders/"+placed.ID+"?wait=20s", nil, nil)
+	r := a.do(http.MethodGet, s.URL(contracts.AppOrder)+"/orders/"+placed.ID+"?wait=20s", nil, nil)
 	o := decodeInto[orderView](t, r)
 
 	if o.Status != "CONFIRMED" || o.TotalCents != 750 {
@@ -79,11 +85,18 @@ func TestAnOrderWithAnyItemUnavailableIsCanceledAndTouchesNoStock(t *testing.T) 
 
 func TestAnOrderThatCannotBePaidIsCanceledAndItsStockReleased(t *testing.T) {
 	t.Parallel()
-	a := newAPI(t, shared)
+	id := anOrderThatCannotBePaidIsCanceledAndItsStockReleased(t, shared)
+	eventually(t, 10*time.Second, func() error { return expectEvent(shared, "stock", "StockReleased", id, 1) }, "StockReleased for %s", id)
+}
+
+// anOrderThatCannotBePaidIsCanceledAndItsStockReleased returns the order id.
+func anOrderThatCannotBePaidIsCanceledAndItsStockReleased(t *testing.T, s *stack.Stack) string {
+	a := newAPI(t, s)
 	p1, p2, c := "p-"+uid(), "p-"+uid(), "c-"+uid()
 	a.putProduct(p1, 400, 10)
 	a.putProduct(p2, 300, 5)
 	a.putWallet(c, 1_000)
+	released := handled(t, s, contracts.AppOrder, contracts.TypeStockReleased, "success")
 
 	o := a.finalOrder(a.placeOrder(c, item{p1, 2}, item{p2, 1}).ID)
 
@@ -102,7 +115,14 @@ func TestAnOrderThatCannotBePaidIsCanceledAndItsStockReleased(t *testing.T) {
 	if pay, ok := a.payment(o.ID); !ok || pay.Status != "FAILED" {
 		t.Errorf("payment %+v found=%v, want FAILED", pay, ok)
 	}
-	eventually(t, 10*time.Second, func() error { return expectEvent(shared, "stock", "StockReleased", o.ID, 1) }, "StockReleased for %s", o.ID)
+	// order-svc hears of the release, so it was published.
+	eventually(t, 10*time.Second, func() error {
+		if n := handled(t, s, contracts.AppOrder, contracts.TypeStockReleased, "success"); n <= released {
+			return fmt.Errorf("order-svc handled %d StockReleased, as many as before", n)
+		}
+		return nil
+	}, "StockReleased to reach order-svc")
+	return o.ID
 }
 
 func statuses(o orderView) string {

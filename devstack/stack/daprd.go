@@ -62,9 +62,10 @@ func daprdArgs(app string, p Ports, resources, config, logLevel string) []string
 	}
 }
 
-// RenderResources copies the component YAMLs of src into dst with the
-// Redis address replaced, and returns dst.
-func RenderResources(src, dst, redisAddr string) (string, error) {
+// RenderResources copies the component YAMLs of src into dst, with pubsub
+// (when not empty) in place of src's pubsub.yaml, and every key of addrs
+// replaced by its value; it returns dst.
+func RenderResources(src, pubsub, dst string, addrs map[string]string) (string, error) {
 	if err := os.MkdirAll(dst, 0o755); err != nil {
 		return "", err
 	}
@@ -72,16 +73,24 @@ func RenderResources(src, dst, redisAddr string) (string, error) {
 	if err != nil {
 		return "", err
 	}
+	files := map[string]string{}
 	for _, e := range entries {
-		if e.IsDir() || !strings.HasSuffix(e.Name(), ".yaml") {
-			continue
+		if !e.IsDir() && strings.HasSuffix(e.Name(), ".yaml") {
+			files[e.Name()] = filepath.Join(src, e.Name())
 		}
-		b, err := os.ReadFile(filepath.Join(src, e.Name()))
+	}
+	if pubsub != "" {
+		files["pubsub.yaml"] = pubsub
+	}
+	for name, from := range files {
+		b, err := os.ReadFile(from)
 		if err != nil {
 			return "", err
 		}
-		b = bytes.ReplaceAll(b, []byte("localhost:6379"), []byte(redisAddr))
-		if err := os.WriteFile(filepath.Join(dst, e.Name()), b, 0o644); err != nil {
+		for old, addr := range addrs {
+			b = bytes.ReplaceAll(b, []byte(old), []byte(addr))
+		}
+		if err := os.WriteFile(filepath.Join(dst, name), b, 0o644); err != nil {
 			return "", err
 		}
 	}

@@ -27,24 +27,32 @@ func startProc(name, bin string, args, env []string, log io.Writer) (*Proc, erro
 	cmd := exec.Command(bin, args...)
 	cmd.Env = append(os.Environ(), env...)
 	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true, Pdeathsig: syscall.SIGKILL}
-	out, err := cmd.StdoutPipe()
+	r, w, err := os.Pipe()
 	if err != nil {
 		return nil, err
 	}
-	cmd.Stderr = cmd.Stdout
-	if err := cmd.Start(); err != nil {
+	cmd.Stdout, cmd.Stderr = w, w
+	err = cmd.Start()
+	w.Close()
+	if err != nil {
+		r.Close()
 		return nil, fmt.Errorf("start %s: %w", name, err)
 	}
 	p := &Proc{Name: name, cmd: cmd, done: make(chan struct{})}
-	var copied sync.WaitGroup
-	copied.Add(1)
+	copied := make(chan struct{})
 	go func() {
-		defer copied.Done()
-		prefixLines(out, name, log)
+		defer close(copied)
+		prefixLines(r, name, log)
 	}()
 	go func() {
-		copied.Wait()
 		p.err = cmd.Wait()
+		// The output ends when every process that holds it has exited; a
+		// descendant that outlives the process must not hold Stop up.
+		select {
+		case <-copied:
+		case <-time.After(time.Second):
+		}
+		r.Close()
 		close(p.done)
 	}()
 	return p, nil

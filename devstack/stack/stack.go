@@ -23,9 +23,15 @@ type Options struct {
 	Persist   bool             // keep Redis snapshots in Dir
 	Ports     map[string]Ports // per app; DefaultPorts when nil
 	Resources string           // component folder; dapr/components when empty
-	Log       io.Writer        // where every process's output goes
-	LogLevel  string           // services' LOG_LEVEL
-	DaprLog   string           // daprd's --log-level
+	// PubSub, when set, is a pub/sub component file used instead of the
+	// folder's pubsub.yaml (one of dapr/brokers/, say), and Addresses
+	// replaces, in every component, each key by its value (a broker's
+	// address in place of the one the file names).
+	PubSub    string
+	Addresses map[string]string
+	Log       io.Writer // where every process's output goes
+	LogLevel  string    // services' LOG_LEVEL
+	DaprLog   string    // daprd's --log-level
 	// Env adds variables to one app's environment.
 	Env map[string][]string
 	// Replicas runs more than one instance of an app; the extra instances
@@ -117,7 +123,11 @@ func Start(ctx context.Context, o Options) (*Stack, error) {
 	if err != nil {
 		return nil, err
 	}
-	if s.resources, err = RenderResources(o.Resources, filepath.Join(o.Dir, "resources"), s.Redis.Addr); err != nil {
+	addrs := map[string]string{"localhost:6379": s.Redis.Addr}
+	for k, v := range o.Addresses {
+		addrs[k] = v
+	}
+	if s.resources, err = RenderResources(o.Resources, o.PubSub, filepath.Join(o.Dir, "resources"), addrs); err != nil {
 		s.Stop()
 		return nil, err
 	}

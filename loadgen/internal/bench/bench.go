@@ -222,7 +222,7 @@ func measureHop(ctx context.Context, o Options, s *stack.Stack, logs io.Writer) 
 	}
 	defer os.RemoveAll(dir)
 	n, err := hop.Start(ctx, hop.Options{
-		Daprd: daprd, Resources: s.Opts.Resources, RedisAddr: s.Redis.Addr,
+		Daprd: daprd, Resources: s.ResourcesDir(),
 		Config: filepath.Join(o.Root, "dapr", "config.yaml"), Dir: dir, Log: logs,
 	})
 	if err != nil {

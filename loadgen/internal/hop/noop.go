@@ -36,8 +36,7 @@ const (
 // Options say where the no-op subscriber's sidecar finds its parts.
 type Options struct {
 	Daprd     string    // the daprd binary
-	Resources string    // the component folder whose pubsub.yaml is used
-	RedisAddr string    // the broker's Redis
+	Resources string    // the stack's rendered component folder, whose pubsub.yaml is used
 	Config    string    // the sidecar configuration file
 	Dir       string    // a folder for the rendered component
 	Log       io.Writer // the sidecar's output
@@ -145,14 +144,10 @@ func (n *Noop) routes() http.Handler {
 	return mux
 }
 
-// renderPubSub writes the broker's component, without the scopes that
-// keep it to the saga's apps, into a folder of its own.
+// renderPubSub writes the stack's broker component, without the scopes
+// that keep it to the saga's apps, into a folder of its own.
 func renderPubSub(o Options) (string, error) {
-	rendered := filepath.Join(o.Dir, "all")
-	if _, err := stack.RenderResources(o.Resources, rendered, o.RedisAddr); err != nil {
-		return "", err
-	}
-	b, err := os.ReadFile(filepath.Join(rendered, "pubsub.yaml"))
+	b, err := os.ReadFile(filepath.Join(o.Resources, "pubsub.yaml"))
 	if err != nil {
 		return "", err
 	}

@@ -1,0 +1,137 @@
+package stack
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"net"
+	"os"
+	"os/exec"
+	"os/user"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"syscall"
+	"time"
+)
+
+// RabbitMQ is a RabbitMQ server of its own, for running the saga on
+// another broker than Redis.
+type RabbitMQ struct {
+	Addr string // host:port of its AMQP listener
+	proc *Proc
+	dir  string
+	// stopEpmd is set when no Erlang port mapper ran before, so the one
+	// RabbitMQ started is stopped with it.
+	stopEpmd bool
+}
+
+// StartRabbitMQ starts Debian's rabbitmq-server (installing it when it can)
+// on free ports with its data in a folder of its own, and waits until it
+// takes connections.
+func StartRabbitMQ(ctx context.Context, log io.Writer) (*RabbitMQ, error) {
+	bin, err := Installed("rabbitmq-server", "rabbitmq-server", log)
+	if err != nil {
+		return nil, err
+	}
+	ports, err := freePorts(2)
+	if err != nil {
+		return nil, err
+	}
+	// The server runs as the rabbitmq user, which must own its folders.
+	dir, err := os.MkdirTemp("", "saga-rabbitmq-")
+	if err != nil {
+		return nil, err
+	}
+	if err := os.Chmod(dir, 0o755); err != nil {
+		return nil, err
+	}
+	if err := chownToRabbitMQ(dir); err != nil {
+		return nil, err
+	}
+	epmdRan := listening("127.0.0.1:4369")
+	amqp := strconv.Itoa(ports[0])
+	env := []string{
+		"RABBITMQ_NODENAME=saga" + amqp + "@localhost",
+		"RABBITMQ_NODE_IP_ADDRESS=127.0.0.1",
+		"RABBITMQ_NODE_PORT=" + amqp,
+		"RABBITMQ_DIST_PORT=" + strconv.Itoa(ports[1]),
+		"RABBITMQ_MNESIA_BASE=" + filepath.Join(dir, "mnesia"),
+		"RABBITMQ_LOG_BASE=" + filepath.Join(dir, "log"),
+		"RABBITMQ_ENABLED_PLUGINS_FILE=" + filepath.Join(dir, "enabled_plugins"),
+		"RABBITMQ_PID_FILE=" + filepath.Join(dir, "pid"),
+		"RABBITMQ_LOGS=-",
+	}
+	p, err := startProc("rabbitmq", bin, nil, env, log)
+	if err != nil {
+		return nil, err
+	}
+	r := &RabbitMQ{Addr: "127.0.0.1:" + amqp, proc: p, dir: dir, stopEpmd: !epmdRan}
+	err = waitFor(ctx, 60*time.Second, func(context.Context) error {
+		if p.Exited() {
+			return stopWaiting{fmt.Errorf("rabbitmq-server exited with code %d", p.ExitCode())}
+		}
+		if !listening(r.Addr) {
+			return fmt.Errorf("nothing listens on %s yet", r.Addr)
+		}
+		return nil
+	})
+	if err != nil {
+		r.Stop()
+		return nil, err
+	}
+	return r, nil
+}
+
+// Stop stops the server, and the Erlang port mapper if it started it, and
+// removes its data. The Erlang VM runs in a session of its own, under the
+// rabbitmq user, so it is stopped by the process id it wrote.
+func (r *RabbitMQ) Stop() {
+	if b, err := os.ReadFile(filepath.Join(r.dir, "pid")); err == nil {
+		if pid, err := strconv.Atoi(strings.TrimSpace(string(b))); err == nil && pid > 0 {
+			stopPid(pid, 20*time.Second)
+		}
+	}
+	r.proc.Stop(20 * time.Second)
+	if r.stopEpmd {
+		_ = exec.Command("epmd", "-kill").Run()
+	}
+	os.RemoveAll(r.dir)
+}
+
+func listening(addr string) bool {
+	c, err := net.DialTimeout("tcp", addr, 200*time.Millisecond)
+	if err != nil {
+		return false
+	}
+	c.Close()
+	return true
+}
+
+func chownToRabbitMQ(dir string) error {
+	u, err := user.Lookup("rabbitmq")
+	if err != nil {
+		return fmt.Errorf("the rabbitmq user: %w", err)
+	}
+	uid, _ := strconv.Atoi(u.Uid)
+	gid, _ := strconv.Atoi(u.Gid)
+	return filepath.Walk(dir, func(path string, _ os.FileInfo, err error) error {
+		if err != nil {
+			return err
+		}
+		return os.Chown(path, uid, gid)
+	})
+}
+
+// stopPid asks a process to end and kills it after grace.
+func stopPid(pid int, grace time.Duration) {
+	_ = syscall.Kill(pid, syscall.SIGTERM)
+	deadline := time.Now().Add(grace)
+	for syscall.Kill(pid, 0) == nil {
+		if time.Now().After(deadline) {
+			_ = syscall.Kill(pid, syscall.SIGKILL)
+			return
+		}
+		<-time.After(50 * time.Millisecond)
+	}
+}
