@@ -59,7 +59,9 @@ func PrintTable(w io.Writer, r *Results) {
 	row("CPU per order at "+rate, fmt.Sprintf("%.2f ms", r.FixedRate.CPUPerOrderMs), find("CPU per order at "+rate))
 	row(fmt.Sprintf("  without the %.1f reads per order until final", fixed.PollsPerOrder), fmt.Sprintf("%.2f ms", r.FixedRate.CPUPerOrderWithoutReadsMs), nil)
 	for _, name := range processOrder(r.Memory) {
-		row("peak RSS of "+name, fmt.Sprintf("%.1f MiB", r.Memory[name].PeakMiB), find("peak RSS of "+name))
+		label := fmt.Sprintf("peak RSS of %s at %s / at saturation", name, rate)
+		figure := fmt.Sprintf("%.1f / %.1f MiB", r.MemoryAtRate[name].PeakMiB, r.Memory[name].PeakMiB)
+		row(label, figure, find(fmt.Sprintf("peak RSS of %s at %s", name, rate)))
 	}
 	tw.Flush()
 	printWarnings(w, r)
