@@ -23,16 +23,16 @@ type Results struct {
 	Machine   Machine   `json:"machine"`
 	Options   Options   `json:"options"`
 
-	Hop         HopRun            `json:"hop"`
-	Calibration Calibration       `json:"calibration"`
-	Saturation  Run               `json:"saturation"`
-	FixedRate   Run               `json:"fixedRate"`
+	Hop         HopRun      `json:"hop"`
+	Calibration Calibration `json:"calibration"`
+	Saturation  Run         `json:"saturation"`
+	FixedRate   Run         `json:"fixedRate"`
 	// MemoryAtRate is each process's resident memory after the fixed-rate
 	// run, which comes before the saturation run; Memory is at the end.
 	MemoryAtRate map[string]Memory `json:"memoryAtRate"`
 	Memory       map[string]Memory `json:"memory"`
-	Targets     []Target          `json:"targets"`
-	Profiles    []profileResult   `json:"profiles,omitempty"`
+	Targets      []Target          `json:"targets"`
+	Profiles     []profileResult   `json:"profiles,omitempty"`
 }
 
 // HopRun is the bare hop and what it cost.
