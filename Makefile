@@ -10,7 +10,7 @@ EXTRA_TESTS :=
 # Flags of every go test run; `make test TESTFLAGS='-count=1 -v'` lists each test.
 TESTFLAGS ?= -count=1
 
-.PHONY: run test unit e2e vet fmt daprd clean
+.PHONY: run test test-deps unit e2e vet fmt daprd clean
 
 ## run: build what is missing, start Redis, three sidecars and three services; Ctrl-C stops them
 run:
@@ -19,7 +19,12 @@ run:
 	@exec .dev/bin/saga-run
 
 ## test: vet, unit tests and end-to-end tests on real daprd and Redis
-test: vet unit e2e extra-tests
+test: test-deps vet unit e2e extra-tests
+
+## test-deps: install the servers the tests start (Redis, Prometheus, RabbitMQ) and build daprd
+test-deps:
+	@scripts/install-test-deps.sh
+	@scripts/ensure-daprd.sh >/dev/null
 
 unit:
 	go test $(TESTFLAGS) $(addprefix ./,$(addsuffix /...,$(UNIT)))

@@ -22,8 +22,15 @@ for candidate in "${DAPRD:-}" "$(command -v daprd 2>/dev/null || true)" "$HOME/.
   fi
 done
 
-echo "building daprd $version into $cache_dir (about 3 minutes on 2 cores)..." >&2
 mkdir -p "$cache_dir"
+# One build at a time: test binaries that start stacks call this at once.
+exec 9>"$cache_dir/.build-lock"
+flock 9
+if is_wanted "$cache_dir/daprd"; then
+  echo "$cache_dir/daprd"
+  exit 0
+fi
+echo "building daprd $version into $cache_dir (about 3 to 5 minutes on 2 cores)..." >&2
 (
   cd "$root/tools/daprd"
   GOWORK=off CGO_ENABLED=0 go build -trimpath -tags stablecomponents \

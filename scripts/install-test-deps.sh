@@ -1,0 +1,23 @@
+#!/usr/bin/env bash
+# Installs, in one apt-get run, the Debian packages the tests start for
+# real: Redis, Prometheus (with promtool) and RabbitMQ. The tests would
+# install each on first use too, but several test binaries run at once and
+# apt-get takes a lock, so doing it up front avoids them tripping on it.
+set -euo pipefail
+
+missing=()
+for pair in redis-server:redis-server prometheus:prometheus promtool:prometheus rabbitmq-server:rabbitmq-server; do
+  cmd="${pair%%:*}" pkg="${pair##*:}"
+  command -v "$cmd" >/dev/null 2>&1 || [ -x "/usr/sbin/$cmd" ] || missing+=("$pkg")
+done
+[ ${#missing[@]} -eq 0 ] && exit 0
+
+mapfile -t missing < <(printf '%s\n' "${missing[@]}" | sort -u)
+if [ "$(id -u)" -ne 0 ] || ! command -v apt-get >/dev/null 2>&1; then
+  echo "missing: ${missing[*]}; install these Debian/Ubuntu packages (as root: apt-get install ${missing[*]})" >&2
+  exit 1
+fi
+echo "installing ${missing[*]} with apt-get..." >&2
+export DEBIAN_FRONTEND=noninteractive
+apt-get update -qq
+apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
