@@ -37,7 +37,6 @@ type App struct {
 
 	conn  *grpc.ClientConn
 	ready []func(context.Context) error
-	subs  *subscriptions
 }
 
 // New builds the frame of a service whose own state store is store.
@@ -54,10 +53,7 @@ func New(cfg Config, store string) (*App, error) {
 	metrics := obs.NewMetrics(cfg.Name)
 
 	mux := chi.NewRouter()
-	subs := &subscriptions{}
-	// The go-sdk serves /dapr/subscribe from its own list, which cannot
-	// ask for bulk deliveries; this list is answered before it.
-	mux.Use(subs.serve, middleware.Recoverer, metrics.Middleware, obs.TraceMiddleware)
+	mux.Use(middleware.Recoverer, metrics.Middleware, obs.TraceMiddleware)
 	mux.NotFound(func(w http.ResponseWriter, r *http.Request) {
 		problem.Write(w, problem.New(http.StatusNotFound, "not-found", "no route for "+r.URL.Path))
 	})
@@ -75,7 +71,6 @@ func New(cfg Config, store string) (*App, error) {
 		Router:  mux,
 		Service: daprhttp.NewServiceWithMux(fmt.Sprintf(":%d", cfg.Port), mux),
 		conn:    conn,
-		subs:    subs,
 	}
 	a.AddReadiness(func(ctx context.Context) error {
 		if _, err := client.GetState(ctx, store, "readiness-probe", nil); err != nil {

@@ -8,9 +8,9 @@ import (
 	"io"
 	"log/slog"
 	"net/http"
-	"sync"
 	"time"
 
+	"github.com/dapr/go-sdk/service/common"
 	"github.com/go-chi/chi/v5"
 
 	"github.com/example/order-saga/contracts"
@@ -46,44 +46,25 @@ func Poison(err error) error { return poisonError{err} }
 // IsPoison reports whether err was marked by Poison.
 func IsPoison(err error) bool { return errors.As(err, new(poisonError)) }
 
-// Declarer tells the sidecar which topics the app subscribes to (it serves
-// /dapr/subscribe).
-type Declarer interface {
-	DeclareSubscription(sub Subscription)
-}
-
-// Subscription is one topic subscription as the sidecar reads it from
-// /dapr/subscribe. Deliveries come in bulk: up to BulkMaxMessages events
-// in one request, gathered for at most BulkMaxAwaitMs.
-type Subscription struct {
-	PubsubName      string        `json:"pubsubname"`
-	Topic           string        `json:"topic"`
-	Route           string        `json:"route"`
-	DeadLetterTopic string        `json:"deadLetterTopic"`
-	BulkSubscribe   BulkSubscribe `json:"bulkSubscribe"`
-}
-
-// BulkSubscribe is the batching of deliveries.
-type BulkSubscribe struct {
-	Enabled            bool  `json:"enabled"`
-	MaxMessagesCount   int32 `json:"maxMessagesCount,omitempty"`
-	MaxAwaitDurationMs int32 `json:"maxAwaitDurationMs,omitempty"`
-}
-
 // Subscribe routes the messages of topic to h, with dead-lettering. The
-// events of a delivery are handled at once, each answered on its own.
-func Subscribe(d Declarer, router chi.Router, pubsubName, topic string, h Handler, observer Observer, log *slog.Logger) error {
-	sub := Subscription{
+// go-sdk service declares the subscription to the sidecar; router serves
+// its deliveries with a handler that decodes each CloudEvent once, into
+// just the fields the saga needs.
+func Subscribe(svc common.Service, router chi.Router, pubsubName, topic string, h Handler, observer Observer, log *slog.Logger) error {
+	sub := &common.Subscription{
 		PubsubName:      pubsubName,
 		Topic:           topic,
 		Route:           "/events/" + topic,
 		DeadLetterTopic: contracts.TopicDeadLetters,
-		BulkSubscribe:   BulkSubscribe{Enabled: true, MaxMessagesCount: 64, MaxAwaitDurationMs: 2},
 	}
-	d.DeclareSubscription(sub)
-	one := func(ctx context.Context, raw []byte) string {
+	declared := func(context.Context, *common.TopicEvent) (bool, error) { return false, nil }
+	if err := svc.AddTopicEventHandler(sub, declared); err != nil {
+		return err
+	}
+	router.Post(sub.Route, func(w http.ResponseWriter, r *http.Request) {
 		start := time.Now()
-		ce, err := decodeCloudEvent(raw)
+		ctx := r.Context()
+		ce, err := readCloudEvent(r)
 		eventType := ""
 		if err == nil {
 			eventType, err = typeOf(ce.Data)
@@ -103,56 +84,9 @@ func Subscribe(d Declarer, router chi.Router, pubsubName, topic string, h Handle
 			log.ErrorContext(ctx, "event will be retried", "topic", topic, "eventType", eventType, "cloudEventId", ce.ID, "error", err)
 		}
 		observer.EventHandled(topic, eventType, outcome, time.Since(start))
-		return outcome
-	}
-	router.Post(sub.Route, func(w http.ResponseWriter, r *http.Request) {
-		body, err := io.ReadAll(io.LimitReader(r.Body, maxDeliveryBytes))
-		if err != nil {
-			w.WriteHeader(http.StatusBadRequest)
-			return
-		}
-		var bulk bulkDelivery
-		if json.Unmarshal(body, &bulk) == nil && len(bulk.Entries) > 0 {
-			writeBulkStatuses(w, bulk.handle(r.Context(), one))
-			return
-		}
-		writeStatus(w, one(r.Context(), body))
+		writeStatus(w, outcome)
 	})
 	return nil
-}
-
-// bulkDelivery is a batch of events delivered in one request.
-type bulkDelivery struct {
-	Entries []struct {
-		EntryID string          `json:"entryId"`
-		Event   json.RawMessage `json:"event"`
-	} `json:"entries"`
-}
-
-type entryStatus struct {
-	EntryID string `json:"entryId"`
-	Status  string `json:"status"`
-}
-
-// handle runs one on every entry at once; concurrent updates of the same
-// key meet in the state store's group commit.
-func (b bulkDelivery) handle(ctx context.Context, one func(context.Context, []byte) string) []entryStatus {
-	out := make([]entryStatus, len(b.Entries))
-	var wg sync.WaitGroup
-	for i, e := range b.Entries {
-		wg.Go(func() {
-			out[i] = entryStatus{EntryID: e.EntryID, Status: daprStatus(one(ctx, e.Event))}
-		})
-	}
-	wg.Wait()
-	return out
-}
-
-func writeBulkStatuses(w http.ResponseWriter, statuses []entryStatus) {
-	w.Header().Set("Content-Type", "application/json")
-	_ = json.NewEncoder(w).Encode(struct {
-		Statuses []entryStatus `json:"statuses"`
-	}{statuses})
 }
 
 // cloudEvent is the part of a delivered CloudEvent the saga reads.
@@ -163,12 +97,15 @@ type cloudEvent struct {
 	DataBase64  []byte          `json:"data_base64"`
 }
 
-// maxDeliveryBytes bounds a delivery: Dapr's own default limit of 4 MiB
-// for each of the events of a bulk.
-const maxDeliveryBytes = 64 * 4 << 20
+// maxEventBytes bounds a delivery; Dapr's own default limit is 4 MiB.
+const maxEventBytes = 4 << 20
 
-func decodeCloudEvent(body []byte) (cloudEvent, error) {
+func readCloudEvent(r *http.Request) (cloudEvent, error) {
 	var ce cloudEvent
+	body, err := io.ReadAll(io.LimitReader(r.Body, maxEventBytes))
+	if err != nil {
+		return ce, err
+	}
 	if err := json.Unmarshal(body, &ce); err != nil {
 		return ce, Poison(fmt.Errorf("not a CloudEvent: %w", err))
 	}
@@ -178,21 +115,18 @@ func decodeCloudEvent(body []byte) (cloudEvent, error) {
 	return ce, nil
 }
 
-// daprStatus is Dapr's word for an outcome: SUCCESS acknowledges, RETRY
-// asks for the message again, DROP sends it to the dead-letter topic.
-func daprStatus(outcome string) string {
+// writeStatus answers Dapr: SUCCESS acknowledges, RETRY asks for the
+// message again, DROP sends it to the dead-letter topic.
+func writeStatus(w http.ResponseWriter, outcome string) {
+	status := "SUCCESS"
 	switch outcome {
 	case OutcomeRetry:
-		return "RETRY"
+		status = "RETRY"
 	case OutcomeDrop:
-		return "DROP"
+		status = "DROP"
 	}
-	return "SUCCESS"
-}
-
-func writeStatus(w http.ResponseWriter, outcome string) {
 	w.Header().Set("Content-Type", "application/json")
-	_, _ = io.WriteString(w, `{"status":"`+daprStatus(outcome)+`"}`)
+	_, _ = io.WriteString(w, `{"status":"`+status+`"}`)
 }
 
 func typeOf(data []byte) (string, error) {

@@ -11,6 +11,7 @@ import (
 	"testing"
 	"time"
 
+	daprhttp "github.com/dapr/go-sdk/service/http"
 	"github.com/go-chi/chi/v5"
 
 	"github.com/example/order-saga/platform/obs"
@@ -18,10 +19,6 @@ import (
 )
 
 type outcomes map[string]int
-
-type declarations struct{ subs []pubsub.Subscription }
-
-func (d *declarations) DeclareSubscription(s pubsub.Subscription) { d.subs = append(d.subs, s) }
 
 func (o outcomes) EventHandled(_, _, outcome string, _ time.Duration) { o[outcome]++ }
 
@@ -47,7 +44,7 @@ func TestEachDeliveryIsAnsweredSuccessRetryOrDrop(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
 			router := chi.NewRouter()
-			declared := &declarations{}
+			svc := daprhttp.NewServiceWithMux(":0", router)
 			seen := outcomes{}
 			var gotTrace string
 			handler := func(ctx context.Context, eventType string, _ []byte) error {
@@ -58,7 +55,7 @@ func TestEachDeliveryIsAnsweredSuccessRetryOrDrop(t *testing.T) {
 				return tc.handler
 			}
 			log := slog.New(slog.NewTextHandler(io.Discard, nil))
-			if err := pubsub.Subscribe(declared, router, "pubsub", "orders", handler, seen, log); err != nil {
+			if err := pubsub.Subscribe(svc, router, "pubsub", "orders", handler, seen, log); err != nil {
 				t.Fatal(err)
 			}
 			rec := httptest.NewRecorder()
@@ -73,34 +70,5 @@ func TestEachDeliveryIsAnsweredSuccessRetryOrDrop(t *testing.T) {
 				t.Errorf("outcomes counted %v, want one", seen)
 			}
 		})
-	}
-}
-
-func TestABulkDeliveryIsAnsweredEntryByEntry(t *testing.T) {
-	t.Parallel()
-	router := chi.NewRouter()
-	declared := &declarations{}
-	handler := func(_ context.Context, _ string, data []byte) error {
-		if strings.Contains(string(data), "fail") {
-			return errors.New("store down")
-		}
-		return nil
-	}
-	log := slog.New(slog.NewTextHandler(io.Discard, nil))
-	if err := pubsub.Subscribe(declared, router, "pubsub", "stock", handler, outcomes{}, log); err != nil {
-		t.Fatal(err)
-	}
-	if len(declared.subs) != 1 || !declared.subs[0].BulkSubscribe.Enabled || declared.subs[0].DeadLetterTopic != "deadletters" {
-		t.Fatalf("declared %+v", declared.subs)
-	}
-	body := `{"ID":"b1","Entries":[
-		{"entryId":"1","event":{"id":"a","data":{"type":"StockReserved"}}},
-		{"entryId":"2","event":{"id":"b","data":{"type":"StockReserved","note":"fail"}}},
-		{"entryId":"3","event":{"id":"c","data":"not an event"}}]}`
-	rec := httptest.NewRecorder()
-	router.ServeHTTP(rec, httptest.NewRequest(http.MethodPost, "/events/stock", strings.NewReader(body)))
-	want := `{"statuses":[{"entryId":"1","status":"SUCCESS"},{"entryId":"2","status":"RETRY"},{"entryId":"3","status":"DROP"}]}`
-	if got := strings.TrimSpace(rec.Body.String()); got != want {
-		t.Fatalf("answered %s, want %s", got, want)
 	}
 }

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"log/slog"
 
+	"github.com/dapr/go-sdk/service/common"
 	"github.com/go-chi/chi/v5"
 
 	"github.com/example/order-saga/contracts"
@@ -25,9 +26,9 @@ type Events struct {
 // Subscribe registers the subscriptions on svc: its own orders topic (to
 // store orders whose creation was published but not stored) and the
 // stock and payments topics.
-func (e Events) Subscribe(d pubsub.Declarer, router chi.Router) error {
+func (e Events) Subscribe(svc common.Service, router chi.Router) error {
 	for _, topic := range []string{contracts.TopicOrders, contracts.TopicStock, contracts.TopicPayments} {
-		if err := pubsub.Subscribe(d, router, contracts.PubSub, topic, e.handle, e.Obs, e.Log); err != nil {
+		if err := pubsub.Subscribe(svc, router, contracts.PubSub, topic, e.handle, e.Obs, e.Log); err != nil {
 			return err
 		}
 	}

@@ -37,5 +37,5 @@ func New(a *platform.App) error {
 		Log:     a.Log,
 		Obs:     a.Metrics,
 	}
-	return subscriptions.Subscribe(a, a.Router)
+	return subscriptions.Subscribe(a.Service, a.Router)
 }

@@ -36,7 +36,7 @@ func New(cfg Config) (*platform.App, error) {
 		return nil, fmt.Errorf("payment application: %w", err)
 	}
 	ports.Routes(a.Router, application, a.Log)
-	if err := pubsub.Subscribe(a, a.Router, contracts.PubSub, contracts.TopicStock, ports.StockEvents(application), a.Metrics, a.Log); err != nil {
+	if err := pubsub.Subscribe(a.Service, a.Router, contracts.PubSub, contracts.TopicStock, ports.StockEvents(application), a.Metrics, a.Log); err != nil {
 		return nil, fmt.Errorf("subscribe to %s: %w", contracts.TopicStock, err)
 	}
 	return a, nil

@@ -42,10 +42,10 @@ func New(cfg app.Config) (*Service, error) {
 
 	ports.NewHTTP(application, frame.Log).Register(frame.Router)
 	events := ports.NewEvents(application)
-	if err := pubsub.Subscribe(frame, frame.Router, contracts.PubSub, contracts.TopicOrders, events.Orders, frame.Metrics, frame.Log); err != nil {
+	if err := pubsub.Subscribe(frame.Service, frame.Router, contracts.PubSub, contracts.TopicOrders, events.Orders, frame.Metrics, frame.Log); err != nil {
 		return nil, fmt.Errorf("subscribe to %s: %w", contracts.TopicOrders, err)
 	}
-	if err := pubsub.Subscribe(frame, frame.Router, contracts.PubSub, contracts.TopicPayments, events.Payments, frame.Metrics, frame.Log); err != nil {
+	if err := pubsub.Subscribe(frame.Service, frame.Router, contracts.PubSub, contracts.TopicPayments, events.Payments, frame.Metrics, frame.Log); err != nil {
 		return nil, fmt.Errorf("subscribe to %s: %w", contracts.TopicPayments, err)
 	}
 	s := &Service{frame: frame, stock: application}
