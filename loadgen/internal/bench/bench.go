@@ -115,8 +115,11 @@ func Bench(ctx context.Context, o Options, out, log io.Writer) (*Results, error)
 
 	base := loadConfig(o, s, stamp)
 	if o.Warmup > 0 {
+		// At the fixed rate, which comes next: a warm-up that outran the
+		// saga would leave a backlog, and its memory, to the first run.
 		warm := base
-		warm.Concurrency, warm.Duration, warm.RunID = 16, o.Warmup, "w"+stamp
+		warm.Mode, warm.Rate, warm.Duration, warm.RunID = runner.Open, o.Rate, o.Warmup, "w"+stamp
+		warm.Customers = o.Concurrency
 		if _, err := runner.Run(ctx, warm, report.Progress(log, "warm-up")); err != nil {
 			return nil, err
 		}
