@@ -2,15 +2,13 @@ package cli
 
 import (
 	"context"
-	"errors"
 	"flag"
 	"fmt"
 	"io"
-	"os"
-	"path/filepath"
 	"strconv"
 	"strings"
 
+	"github.com/example/order-saga/devstack/stack"
 	"github.com/example/order-saga/loadgen/internal/bench"
 )
 
@@ -54,29 +52,11 @@ func Bench(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	if fs.NArg() > 0 {
 		return fmt.Errorf("unexpected arguments %q", fs.Args())
 	}
-	root, err := repoRoot()
+	root, err := stack.RepoRoot()
 	if err != nil {
 		return err
 	}
 	o.Root = root
 	_, err = bench.Bench(ctx, o, stdout, stderr)
 	return err
-}
-
-// repoRoot is the nearest folder up from here that holds go.work.
-func repoRoot() (string, error) {
-	dir, err := os.Getwd()
-	if err != nil {
-		return "", err
-	}
-	for {
-		if _, err := os.Stat(filepath.Join(dir, "go.work")); err == nil {
-			return dir, nil
-		}
-		parent := filepath.Dir(dir)
-		if parent == dir {
-			return "", errors.New("run the benchmark inside the repository (no go.work found above here)")
-		}
-		dir = parent
-	}
 }
