@@ -242,11 +242,7 @@ func measureHop(ctx context.Context, o Options, s *stack.Stack, logs io.Writer) 
 	if _, err := n.Measure(ctx, 200, o.HopPublishers, 30*time.Second); err != nil {
 		return HopRun{}, err
 	}
-	redis, err := redisPid(s.Redis.Addr)
-	if err != nil {
-		return HopRun{}, err
-	}
-	procs := withSelf([]proc{{hop.AppID + "/dapr", n.Pid()}, {"redis", redis}})
+	procs := withSelf([]proc{{hop.AppID + "/dapr", n.Pid()}, {"redis", s.Pids()["redis"]}})
 	before := usage(procs)
 	r, err := n.Measure(ctx, o.HopMessages, o.HopPublishers, 60*time.Second)
 	if err != nil {

@@ -2,7 +2,6 @@ package bench
 
 import (
 	"fmt"
-	"net"
 	"os"
 	"time"
 
@@ -21,32 +20,16 @@ type proc struct {
 }
 
 // stackProcs lists every process of the stack: each service, its sidecar
-// and Redis.
+// and Redis, which the benchmark's stack always starts itself.
 func stackProcs(s *stack.Stack) ([]proc, error) {
 	var out []proc
-	for _, inst := range s.Instances {
-		out = append(out, proc{inst, s.App(inst).Pid()}, proc{inst + "/dapr", s.Sidecar(inst).Pid()})
+	for name, pid := range s.Pids() {
+		out = append(out, proc{name, pid})
 	}
-	pid, err := redisPid(s.Redis.Addr)
-	if err != nil {
-		return nil, err
+	if _, ok := s.Pids()["redis"]; !ok {
+		return nil, fmt.Errorf("the stack's Redis was not started by it")
 	}
-	return append(out, proc{"redis", pid}), nil
-}
-
-// redisPid finds the redis-server the stack started: a child of this
-// process listening on the stack's Redis port. The stack keeps that
-// process to itself.
-func redisPid(addr string) (int, error) {
-	_, port, err := net.SplitHostPort(addr)
-	if err != nil {
-		return 0, err
-	}
-	pid, err := procstat.FindChild(os.Getpid(), "redis-server", ":"+port)
-	if err != nil {
-		return 0, fmt.Errorf("find the stack's Redis: %w", err)
-	}
-	return pid, nil
+	return out, nil
 }
 
 // usage reads every process at once; a process that cannot be read (it

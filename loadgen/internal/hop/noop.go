@@ -13,12 +13,9 @@ import (
 	"net"
 	"net/http"
 	"os"
-	"os/exec"
 	"path/filepath"
-	"strconv"
 	"strings"
 	"sync/atomic"
-	"syscall"
 	"time"
 
 	"github.com/example/order-saga/contracts"
@@ -45,8 +42,7 @@ type Options struct {
 // Noop is a running no-op subscriber with its own sidecar.
 type Noop struct {
 	server    *http.Server
-	daprd     *exec.Cmd
-	exited    chan struct{}
+	daprd     *stack.Proc
 	httpPort  int
 	grpcPort  int
 	delivered atomic.Int64
@@ -66,7 +62,7 @@ func Start(ctx context.Context, o Options) (*Noop, error) {
 	if err != nil {
 		return nil, err
 	}
-	n := &Noop{exited: make(chan struct{}), reached: make(chan time.Time, 1), log: o.Log}
+	n := &Noop{reached: make(chan time.Time, 1), log: o.Log}
 	n.target.Store(-1)
 	n.server = &http.Server{Handler: n.routes(), ReadHeaderTimeout: 10 * time.Second}
 	go func() { _ = n.server.Serve(ln) }()
@@ -76,31 +72,15 @@ func Start(ctx context.Context, o Options) (*Noop, error) {
 		n.Stop()
 		return nil, err
 	}
-	// Five distinct free ports; the app port is the listener's own.
+	// Free ports for the sidecar; the app port is the listener's own.
 	p := free[contracts.AppOrder]
+	p.App = ln.Addr().(*net.TCPAddr).Port
 	n.httpPort, n.grpcPort = p.DaprHTTP, p.DaprGRPC
-	args := []string{
-		"--app-id", AppID,
-		"--app-port", strconv.Itoa(ln.Addr().(*net.TCPAddr).Port),
-		"--app-protocol", "http",
-		"--dapr-http-port", strconv.Itoa(p.DaprHTTP),
-		"--dapr-grpc-port", strconv.Itoa(p.DaprGRPC),
-		"--dapr-internal-grpc-port", strconv.Itoa(p.DaprInternal),
-		"--metrics-port", strconv.Itoa(p.DaprMetrics),
-		"--dapr-listen-addresses", "127.0.0.1",
-		"--resources-path", resources,
-		"--config", o.Config,
-		"--log-level", "error",
-	}
-	n.daprd = exec.Command(o.Daprd, args...)
-	n.daprd.Stdout, n.daprd.Stderr = o.Log, o.Log
-	// Its own process group, killed with the benchmark, like the stack's.
-	n.daprd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true, Pdeathsig: syscall.SIGKILL}
-	if err := n.daprd.Start(); err != nil {
+	// The same flags as the stack's sidecars, so the hop costs the same.
+	if n.daprd, err = stack.StartSidecar(o.Daprd, AppID, p, resources, o.Config, "error", o.Log); err != nil {
 		n.Stop()
 		return nil, fmt.Errorf("start the no-op sidecar: %w", err)
 	}
-	go func() { _ = n.daprd.Wait(); close(n.exited) }()
 	if err := n.waitSubscribed(ctx); err != nil {
 		n.Stop()
 		return nil, err
@@ -109,18 +89,12 @@ func Start(ctx context.Context, o Options) (*Noop, error) {
 }
 
 // Pid is the sidecar's process id.
-func (n *Noop) Pid() int { return n.daprd.Process.Pid }
+func (n *Noop) Pid() int { return n.daprd.Pid() }
 
 // Stop ends the sidecar and the subscriber.
 func (n *Noop) Stop() {
-	if n.daprd != nil && n.daprd.Process != nil {
-		_ = syscall.Kill(-n.daprd.Process.Pid, syscall.SIGTERM)
-		select {
-		case <-n.exited:
-		case <-time.After(10 * time.Second):
-			_ = syscall.Kill(-n.daprd.Process.Pid, syscall.SIGKILL)
-			<-n.exited
-		}
+	if n.daprd != nil {
+		n.daprd.Stop(10 * time.Second)
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()
@@ -129,6 +103,7 @@ func (n *Noop) Stop() {
 
 func (n *Noop) routes() http.Handler {
 	mux := http.NewServeMux()
+	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, _ *http.Request) { w.WriteHeader(http.StatusOK) })
 	mux.HandleFunc("GET /dapr/subscribe", func(w http.ResponseWriter, _ *http.Request) {
 		w.Header().Set("Content-Type", "application/json")
 		_ = json.NewEncoder(w).Encode([]map[string]string{{"pubsubname": contracts.PubSub, "topic": topic, "route": route}})
@@ -192,7 +167,7 @@ func (n *Noop) waitSubscribed(ctx context.Context) error {
 			return nil
 		}
 		select {
-		case <-n.exited:
+		case <-n.daprd.Done():
 			return errors.New("the no-op sidecar exited; see its output above")
 		case <-ctx.Done():
 			return fmt.Errorf("the no-op sidecar did not subscribe: %w", last)

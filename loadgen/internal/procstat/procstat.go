@@ -100,34 +100,6 @@ func parseStatus(b []byte) (rss, peak uint64) {
 	return rss, peak
 }
 
-// FindChild returns the pid of a child of parent whose command name is
-// comm and whose command line contains arg.
-func FindChild(parent int, comm, arg string) (int, error) {
-	entries, err := os.ReadDir("/proc")
-	if err != nil {
-		return 0, err
-	}
-	for _, e := range entries {
-		pid, err := strconv.Atoi(e.Name())
-		if err != nil {
-			continue
-		}
-		b, err := os.ReadFile(filepath.Join("/proc", e.Name(), "stat"))
-		if err != nil {
-			continue
-		}
-		st, err := parseStat(b)
-		if err != nil || st.ppid != parent || st.comm != comm {
-			continue
-		}
-		cmdline, err := os.ReadFile(filepath.Join("/proc", e.Name(), "cmdline"))
-		if err == nil && bytes.Contains(cmdline, []byte(arg)) {
-			return pid, nil
-		}
-	}
-	return 0, fmt.Errorf("no child %q with %q among the children of %d", comm, arg, parent)
-}
-
 // MachineBusy is the CPU time all CPUs of the machine have spent on any
 // work since boot: everything in /proc/stat but idle and I/O wait.
 func MachineBusy() (time.Duration, error) {
