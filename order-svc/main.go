@@ -22,12 +22,9 @@ func run() error {
 	if err != nil {
 		return err
 	}
-	a, err := app.New(cfg, contracts.OrderStore)
+	svc, err := service.New(cfg)
 	if err != nil {
 		return err
 	}
-	if err := service.New(a); err != nil {
-		return err
-	}
-	return a.Run()
+	return svc.Run()
 }

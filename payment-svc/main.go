@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"os"
 
+	"github.com/example/order-saga/contracts"
 	platform "github.com/example/order-saga/platform/app"
 
 	"github.com/example/order-saga/payment-svc/internal/service"
@@ -19,7 +20,7 @@ func main() {
 }
 
 func run() error {
-	cfg, err := platform.LoadConfig("payment-svc", 8083)
+	cfg, err := platform.LoadConfig(contracts.AppPayment, 8083)
 	if err != nil {
 		return err
 	}

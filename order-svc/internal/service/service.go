@@ -14,8 +14,13 @@ import (
 	"github.com/example/order-saga/platform/statestore"
 )
 
-// New builds order-svc on its frame a: routes, subscriptions and use cases.
-func New(a *platform.App) error {
+// New builds order-svc: its frame, routes, subscriptions and use cases,
+// ready to Run.
+func New(cfg platform.Config) (*platform.App, error) {
+	a, err := platform.New(cfg, contracts.OrderStore)
+	if err != nil {
+		return nil, err
+	}
 	orders := adapters.OrderRepository{Store: statestore.New[order.Order](a.Dapr, contracts.OrderStore)}
 	metrics := adapters.NewMetrics(a.Metrics.Registry)
 	events := adapters.EventPublisher{Publisher: pubsub.NewPublisher(a.Dapr, contracts.PubSub)}
@@ -37,5 +42,8 @@ func New(a *platform.App) error {
 		Log:     a.Log,
 		Obs:     a.Metrics,
 	}
-	return subscriptions.Subscribe(a.Service, a.Router)
+	if err := subscriptions.Subscribe(a.Service, a.Router); err != nil {
+		return nil, err
+	}
+	return a, nil
 }
