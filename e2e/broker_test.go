@@ -86,3 +86,26 @@ func expectProduct(p product, available, reserved int) error {
 }
 
 var errNotYet = fmt.Errorf("not there yet")
+
+// keyTTL is the shortest time to live of the Redis keys matching pattern.
+func keyTTL(s *stack.Stack, pattern string) (time.Duration, error) {
+	c := redis.NewClient(&redis.Options{Addr: s.Redis.Addr})
+	defer c.Close()
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	keys, err := c.Keys(ctx, pattern).Result()
+	if err != nil || len(keys) == 0 {
+		return 0, fmt.Errorf("keys %s: %v (%d found)", pattern, err, len(keys))
+	}
+	shortest := time.Duration(-1)
+	for _, k := range keys {
+		ttl, err := c.TTL(ctx, k).Result()
+		if err != nil {
+			return 0, err
+		}
+		if shortest < 0 || ttl < shortest {
+			shortest = ttl
+		}
+	}
+	return shortest, nil
+}

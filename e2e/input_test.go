@@ -6,6 +6,7 @@ import (
 	"net/http"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/example/order-saga/contracts"
 )
@@ -81,6 +82,10 @@ func TestAnIdempotencyKeyReplaysTheSameOrderAndRefusesADifferentOne(t *testing.T
 	}
 	other := post(map[string]any{"customerId": c, "items": []item{{"kettle", 2}}})
 	expectProblem(t, other, http.StatusUnprocessableEntity, "")
+	// Keys are remembered for a day, not for ever.
+	if ttl, err := keyTTL(shared, "order-svc||idempotency-*"); err != nil || ttl <= 23*time.Hour || ttl > 24*time.Hour {
+		t.Fatalf("idempotency keys expire in %v (%v), want about 24h", ttl, err)
+	}
 
 	after, _ := topicEvents(shared, contracts.TopicOrders)
 	if len(after) != len(before) {

@@ -13,6 +13,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"strconv"
 	"sync"
 	"time"
 
@@ -41,6 +42,18 @@ type Store[T any] struct {
 	mu     sync.Mutex
 	queues map[string][]*mutation[T]
 	known  *known
+	meta   map[string]string // sent with every write
+}
+
+// Option tunes a store.
+type Option func(*storeOptions)
+
+type storeOptions struct{ ttl time.Duration }
+
+// ExpireAfter makes every value expire ttl after its last write (Dapr's
+// ttlInSeconds), for keys that only matter for a while.
+func ExpireAfter(ttl time.Duration) Option {
+	return func(o *storeOptions) { o.ttl = ttl }
 }
 
 type mutation[T any] struct {
@@ -53,8 +66,16 @@ type mutation[T any] struct {
 const knownKeys = 1024
 
 // New returns a store over the Dapr state store called name.
-func New[T any](backend Backend, name string) *Store[T] {
-	return &Store[T]{backend: backend, name: name, attempts: 100, queues: map[string][]*mutation[T]{}, known: newKnown(knownKeys)}
+func New[T any](backend Backend, name string, opts ...Option) *Store[T] {
+	var o storeOptions
+	for _, opt := range opts {
+		opt(&o)
+	}
+	s := &Store[T]{backend: backend, name: name, attempts: 100, queues: map[string][]*mutation[T]{}, known: newKnown(knownKeys)}
+	if o.ttl > 0 {
+		s.meta = map[string]string{"ttlInSeconds": strconv.Itoa(int(o.ttl.Seconds()))}
+	}
+	return s
 }
 
 // Name is the Dapr component name of the store.
@@ -100,7 +121,7 @@ func (s *Store[T]) Create(ctx context.Context, key string, v T) (stored T, creat
 		return stored, false, fmt.Errorf("encode %s: %w", key, err)
 	}
 	// First-write with no ETag fails when the key exists.
-	saveErr := s.backend.SaveStateWithETag(ctx, s.name, key, data, "", nil, dapr.WithConcurrency(dapr.StateConcurrencyFirstWrite))
+	saveErr := s.backend.SaveStateWithETag(ctx, s.name, key, data, "", s.meta, dapr.WithConcurrency(dapr.StateConcurrencyFirstWrite))
 	if saveErr == nil {
 		s.known.wrote(key, data, "")
 		return v, true, nil
@@ -172,7 +193,7 @@ func (s *Store[T]) commit(ctx context.Context, key string, batch []*mutation[T])
 		}
 		// First-write with the ETag read: the write fails if anyone wrote
 		// the key since, and an insert (no ETag) fails if anyone created it.
-		err = s.backend.SaveStateWithETag(ctx, s.name, key, data, etag, nil, dapr.WithConcurrency(dapr.StateConcurrencyFirstWrite))
+		err = s.backend.SaveStateWithETag(ctx, s.name, key, data, etag, s.meta, dapr.WithConcurrency(dapr.StateConcurrencyFirstWrite))
 		if err == nil {
 			if predicted {
 				s.known.hit()

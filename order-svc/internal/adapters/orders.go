@@ -52,9 +52,14 @@ type ClaimRepository struct {
 	Store *statestore.Store[claim]
 }
 
+// ClaimTTL is how long an idempotency key is remembered, as payment APIs
+// commonly do: a retry within it gets the same order back; after it, the
+// key may be used afresh.
+const ClaimTTL = 24 * time.Hour
+
 // NewClaimRepository returns the claims kept in the state store called name.
 func NewClaimRepository(backend statestore.Backend, name string) ClaimRepository {
-	return ClaimRepository{Store: statestore.New[claim](backend, name)}
+	return ClaimRepository{Store: statestore.New[claim](backend, name, statestore.ExpireAfter(ClaimTTL))}
 }
 
 // Claim implements app.Claims.
