@@ -3,7 +3,6 @@
 package ports
 
 import (
-	"encoding/json"
 	"errors"
 	"log/slog"
 	"net/http"
@@ -58,7 +57,7 @@ func (h HTTP) placeOrder(w http.ResponseWriter, r *http.Request) {
 	if replayed {
 		w.Header().Set("Idempotent-Replayed", "true")
 	}
-	writeJSON(w, http.StatusAccepted, view(o))
+	problem.JSON(w, http.StatusAccepted, view(o))
 }
 
 // MaxWait bounds how long GET /orders/{id}?wait= holds a request.
@@ -79,7 +78,7 @@ func (h HTTP) getOrder(w http.ResponseWriter, r *http.Request) {
 		h.fail(w, r, err)
 		return
 	}
-	writeJSON(w, http.StatusOK, view(o))
+	problem.JSON(w, http.StatusOK, view(o))
 }
 
 // fail maps a use-case error to its problem; the raw error is only logged.
@@ -113,10 +112,4 @@ func validKey(k string) bool {
 		}
 	}
 	return true
-}
-
-func writeJSON(w http.ResponseWriter, status int, v any) {
-	w.Header().Set("Content-Type", "application/json")
-	w.WriteHeader(status)
-	_ = json.NewEncoder(w).Encode(v)
 }

@@ -1,7 +1,6 @@
 package ports
 
 import (
-	"encoding/json"
 	"errors"
 	"fmt"
 	"net/http"
@@ -24,10 +23,4 @@ func (h httpAPI) writeError(w http.ResponseWriter, r *http.Request, err error) {
 		h.log.Error("request failed", "method", r.Method, "path", r.URL.Path, "error", err)
 		problem.Write(w, problem.New(http.StatusInternalServerError, "internal", "the request could not be completed"))
 	}
-}
-
-func writeJSON(w http.ResponseWriter, status int, v any) {
-	w.Header().Set("Content-Type", "application/json")
-	w.WriteHeader(status)
-	_ = json.NewEncoder(w).Encode(v)
 }

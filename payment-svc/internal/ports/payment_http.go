@@ -4,6 +4,8 @@ import (
 	"net/http"
 
 	"github.com/go-chi/chi/v5"
+
+	"github.com/example/order-saga/platform/problem"
 )
 
 type paymentResponse struct {
@@ -20,7 +22,7 @@ func (h httpAPI) getPayment(w http.ResponseWriter, r *http.Request) {
 		h.writeError(w, r, err)
 		return
 	}
-	writeJSON(w, http.StatusOK, paymentResponse{
+	problem.JSON(w, http.StatusOK, paymentResponse{
 		OrderID: p.OrderID, CustomerID: p.CustomerID, AmountCents: p.AmountCents, Status: string(p.Status), Reason: p.Reason,
 	})
 }

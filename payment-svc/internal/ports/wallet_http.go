@@ -6,9 +6,8 @@ import (
 
 	"github.com/go-chi/chi/v5"
 
-	"github.com/example/order-saga/platform/problem"
-
 	"github.com/example/order-saga/payment-svc/internal/app"
+	"github.com/example/order-saga/platform/problem"
 )
 
 var customerIDPattern = regexp.MustCompile(`^[A-Za-z0-9._@-]{1,64}$`)
@@ -33,7 +32,7 @@ func (h httpAPI) getWallet(w http.ResponseWriter, r *http.Request) {
 		h.writeError(w, r, err)
 		return
 	}
-	writeJSON(w, http.StatusOK, walletResponse{CustomerID: view.CustomerID, BalanceCents: view.BalanceCents})
+	problem.JSON(w, http.StatusOK, walletResponse{CustomerID: view.CustomerID, BalanceCents: view.BalanceCents})
 }
 
 func (h httpAPI) putWallet(w http.ResponseWriter, r *http.Request) {
@@ -55,7 +54,7 @@ func (h httpAPI) putWallet(w http.ResponseWriter, r *http.Request) {
 		h.writeError(w, r, err)
 		return
 	}
-	writeJSON(w, http.StatusOK, walletResponse{CustomerID: view.CustomerID, BalanceCents: view.BalanceCents})
+	problem.JSON(w, http.StatusOK, walletResponse{CustomerID: view.CustomerID, BalanceCents: view.BalanceCents})
 }
 
 func customerIDParam(w http.ResponseWriter, r *http.Request) (string, bool) {

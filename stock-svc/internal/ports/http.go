@@ -2,7 +2,6 @@
 package ports
 
 import (
-	"encoding/json"
 	"log/slog"
 	"net/http"
 
@@ -43,7 +42,7 @@ func (h HTTP) listProducts(w http.ResponseWriter, r *http.Request) {
 	for i, p := range products {
 		views[i] = viewOf(p)
 	}
-	writeJSON(w, views)
+	problem.JSON(w, http.StatusOK, views)
 }
 
 func (h HTTP) getProduct(w http.ResponseWriter, r *http.Request) {
@@ -52,7 +51,7 @@ func (h HTTP) getProduct(w http.ResponseWriter, r *http.Request) {
 		h.writeError(w, r, err)
 		return
 	}
-	writeJSON(w, viewOf(p))
+	problem.JSON(w, http.StatusOK, viewOf(p))
 }
 
 func (h HTTP) putProduct(w http.ResponseWriter, r *http.Request) {
@@ -71,10 +70,5 @@ func (h HTTP) putProduct(w http.ResponseWriter, r *http.Request) {
 		h.writeError(w, r, err)
 		return
 	}
-	writeJSON(w, viewOf(p))
-}
-
-func writeJSON(w http.ResponseWriter, v any) {
-	w.Header().Set("Content-Type", "application/json")
-	_ = json.NewEncoder(w).Encode(v)
+	problem.JSON(w, http.StatusOK, viewOf(p))
 }
