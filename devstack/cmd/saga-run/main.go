@@ -34,10 +34,14 @@ func run() error {
 		redisAddr = "127.0.0.1:6379"
 	}
 	began := time.Now()
-	s, err := stack.Start(ctx, stack.Options{
-		Root: root, Dir: ".dev/run", RedisAddr: redisAddr, Persist: true,
-		Log: os.Stdout, LogLevel: os.Getenv("LOG_LEVEL"), DaprLog: envOr("DAPR_LOG_LEVEL", "warn"),
-	})
+	opts, stopBroker, err := broker(ctx, root, os.Getenv("BROKER"))
+	if err != nil {
+		return err
+	}
+	defer stopBroker()
+	opts.Root, opts.Dir, opts.RedisAddr, opts.Persist = root, ".dev/run", redisAddr, true
+	opts.Log, opts.LogLevel, opts.DaprLog = os.Stdout, os.Getenv("LOG_LEVEL"), envOr("DAPR_LOG_LEVEL", "warn")
+	s, err := stack.Start(ctx, opts)
 	if err != nil {
 		return err
 	}
