@@ -129,7 +129,7 @@ func TestTwoReplicasOfStockAndPaymentApplyEachEventOnce(t *testing.T) {
 
 	counts := countFinal(a, ids)
 	if counts["CONFIRMED"] != 10 || counts["CANCELED"] != 20 {
-		t.Fatalf("final statuses %v, want 10 CONFIRMED and 20 CANCELED", counts)
+		t.Fatalf("final statuses %v, want 10 CONFIRMED and 20 CANCELED; product now %+v", counts, a.product(p))
 	}
 	eventually(t, 10*time.Second, func() error { return expectProduct(a.product(p), 0, 0) }, "stock sold out exactly")
 	var charged int64

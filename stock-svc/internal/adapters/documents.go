@@ -12,6 +12,9 @@ type catalogDocument struct {
 	Revision int64                      `json:"revision"`
 	Products map[string]productDocument `json:"products"`
 	Holds    map[string]holdDocument    `json:"holds"`
+	// Settled orders by their decision time, in Unix milliseconds: kept
+	// small, since the catalog is written on every reservation.
+	Settled map[string]int64 `json:"settled,omitempty"`
 }
 
 type productDocument struct {
@@ -58,7 +61,11 @@ func (d catalogDocument) catalog() *inventory.Catalog {
 			TotalCents: h.TotalCents, Reason: h.Reason, At: h.At,
 		}
 	}
-	return inventory.RestoreCatalog(d.Revision, products, holds)
+	settled := make(map[string]time.Time, len(d.Settled))
+	for orderID, ms := range d.Settled {
+		settled[orderID] = time.UnixMilli(ms)
+	}
+	return inventory.RestoreCatalog(d.Revision, products, holds, settled)
 }
 
 func catalogDocumentOf(c *inventory.Catalog) catalogDocument {
@@ -70,6 +77,12 @@ func catalogDocumentOf(c *inventory.Catalog) catalogDocument {
 		d.Holds[orderID] = holdDocument{
 			Status: string(h.Status), Ref: h.Ref, Items: itemsOf(h.Lines),
 			TotalCents: h.TotalCents, Reason: h.Reason, At: h.At,
+		}
+	}
+	if settled := c.Settled(); len(settled) > 0 {
+		d.Settled = make(map[string]int64, len(settled))
+		for orderID, at := range settled {
+			d.Settled[orderID] = at.UnixMilli()
 		}
 	}
 	return d

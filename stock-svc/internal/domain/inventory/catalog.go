@@ -4,6 +4,7 @@ import (
 	"maps"
 	"slices"
 	"strings"
+	"time"
 )
 
 // Catalog is the whole stock in one aggregate: the products and the hold of
@@ -16,20 +17,31 @@ type Catalog struct {
 	revision int64
 	products map[string]Product
 	holds    map[string]Hold
+	// settled remembers, for a short while, the orders whose hold ended
+	// (sold, released, or a refusal recorded), by the time of their
+	// decision: a handler of the same order that read "no record" before
+	// the record existed must not take units for it afresh.
+	settled map[string]time.Time
 }
 
 // NewCatalog returns an empty catalog.
-func NewCatalog() *Catalog { return RestoreCatalog(0, nil, nil) }
+func NewCatalog() *Catalog { return RestoreCatalog(0, nil, nil, nil) }
 
 // RestoreCatalog rebuilds a catalog that was stored.
-func RestoreCatalog(revision int64, products []Product, holds map[string]Hold) *Catalog {
-	c := &Catalog{revision: revision, products: make(map[string]Product, len(products)), holds: make(map[string]Hold, len(holds))}
+func RestoreCatalog(revision int64, products []Product, holds map[string]Hold, settled map[string]time.Time) *Catalog {
+	c := &Catalog{revision: revision, products: make(map[string]Product, len(products)), holds: make(map[string]Hold, len(holds)),
+		settled: make(map[string]time.Time, len(settled))}
 	for _, p := range products {
 		c.products[p.ID] = p
 	}
 	maps.Copy(c.holds, holds)
+	maps.Copy(c.settled, settled)
 	return c
 }
+
+// Settled returns the recently settled orders, by the time of their
+// decision.
+func (c *Catalog) Settled() map[string]time.Time { return maps.Clone(c.settled) }
 
 // Revision grows with every change.
 func (c *Catalog) Revision() int64 { return c.revision }

@@ -15,6 +15,11 @@ func (c *Catalog) Reserve(orderID string, lines []Line, ref string, at time.Time
 	if h, ok := c.holds[orderID]; ok {
 		return h, false, nil
 	}
+	if _, ok := c.settled[orderID]; ok {
+		// Decided, recorded and settled already: nothing to take. The
+		// caller finds the record and announces what it says.
+		return Hold{}, false, nil
+	}
 	if err := checkOrder(orderID, lines); err != nil {
 		return Hold{}, false, err
 	}

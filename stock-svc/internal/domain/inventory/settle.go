@@ -11,8 +11,7 @@ func (c *Catalog) Sell(orderID, ref string) (sold Hold, ok bool) {
 		return Hold{}, false
 	}
 	c.unhold(h, false)
-	delete(c.holds, orderID)
-	c.changed()
+	c.settle(orderID, h)
 	return h, true
 }
 
@@ -24,8 +23,7 @@ func (c *Catalog) Release(orderID, ref string) (released Hold, ok bool) {
 		return Hold{}, false
 	}
 	c.unhold(h, true)
-	delete(c.holds, orderID)
-	c.changed()
+	c.settle(orderID, h)
 	return h, true
 }
 
@@ -41,9 +39,31 @@ func (c *Catalog) Tidy(r Reservation) bool {
 	if h.Status == StatusReserved {
 		c.unhold(h, true)
 	}
-	delete(c.holds, r.OrderID)
-	c.changed()
+	c.settle(r.OrderID, h)
 	return true
+}
+
+// settle ends the hold of an order and remembers that it did.
+func (c *Catalog) settle(orderID string, h Hold) {
+	delete(c.holds, orderID)
+	c.settled[orderID] = h.At
+	c.changed()
+}
+
+// PruneSettled forgets the settled orders decided before cutoff, and tells
+// how many it forgot. By then no handler of theirs is still deciding.
+func (c *Catalog) PruneSettled(cutoff time.Time) int {
+	n := 0
+	for orderID, at := range c.settled {
+		if at.Before(cutoff) {
+			delete(c.settled, orderID)
+			n++
+		}
+	}
+	if n > 0 {
+		c.changed()
+	}
+	return n
 }
 
 // PruneFailedHolds forgets the failed decisions taken before cutoff, which

@@ -189,3 +189,49 @@ func TestNoSequenceOfOrdersLosesOrInventsAUnit(t *testing.T) {
 		}
 	}
 }
+
+// A handler of an order that read "no record" just before the record was
+// written reaches the catalog after the order was settled: it must take no
+// unit, or another order could be refused meanwhile.
+func TestASettledOrderTakesNoUnitsWhenDecidedAgain(t *testing.T) {
+	t.Parallel()
+	settle := map[string]func(c *inventory.Catalog){
+		"sold":     func(c *inventory.Catalog) { c.Sell("o1", "r1") },
+		"released": func(c *inventory.Catalog) { c.Release("o1", "r1") },
+		"refusal recorded": func(c *inventory.Catalog) {
+			c.Tidy(inventory.Reservation{OrderID: "o1", Status: inventory.StatusFailed, Ref: "r1"})
+		},
+	}
+	for name, end := range settle {
+		t.Run(name, func(t *testing.T) {
+			t.Parallel()
+			c := shop(t)
+			reserve(t, c, "o1", "r1", inventory.Line{"grinder", 1})
+			end(c)
+			before, _ := c.Product("grinder")
+			h, fresh, err := c.Reserve("o1", []inventory.Line{{"grinder", 1}}, "late", decidedAt.Add(time.Second))
+			if err != nil || fresh || h.Ref != "" {
+				t.Fatalf("late decision: hold %+v fresh=%v err=%v, want none", h, fresh, err)
+			}
+			if after, _ := c.Product("grinder"); after != before {
+				t.Fatalf("grinder went from %+v to %+v", before, after)
+			}
+			if _, held := c.Hold("o1"); held {
+				t.Fatal("the late decision left a hold")
+			}
+		})
+	}
+}
+
+func TestSettledOrdersAreForgottenAfterAWhile(t *testing.T) {
+	t.Parallel()
+	c := shop(t)
+	reserve(t, c, "o1", "r1", inventory.Line{"cup", 1})
+	c.Sell("o1", "r1")
+	if n := c.PruneSettled(decidedAt.Add(-time.Second)); n != 0 {
+		t.Fatalf("pruned %d recent ones", n)
+	}
+	if n := c.PruneSettled(decidedAt.Add(time.Second)); n != 1 || len(c.Settled()) != 0 {
+		t.Fatalf("pruned %d, %d left", n, len(c.Settled()))
+	}
+}
