@@ -16,7 +16,7 @@ const failedHoldTTL = time.Hour
 // decision: the time a late handler of the same order, one that read "no
 // record" just before the record was written, may take to reach the
 // catalog. Kept short, since every catalog write carries the list.
-const settledTTL = 10 * time.Second
+const settledTTL = 3 * time.Second
 
 // updateCatalog applies change, prunes old refusals on the way, and tells
 // the metrics the stock levels it wrote.
