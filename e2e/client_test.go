@@ -209,19 +209,31 @@ func (a api) payment(orderID string) (payment, bool) {
 // redelivery or another producer would.
 func (a api) publish(inst, topic string, event any, cloudEventID string) {
 	a.t.Helper()
-	url := a.s.DaprURL(inst) + "/v1.0/publish/" + contracts.PubSub + "/" + topic
+	if err := tryPublish(a.s, inst, topic, event, cloudEventID); err != nil {
+		a.t.Fatal(err)
+	}
+}
+
+// tryPublish is publish for goroutines other than the test's: it returns
+// the failure instead of ending the test.
+func tryPublish(s *stack.Stack, inst, topic string, event any, cloudEventID string) error {
+	url := s.DaprURL(inst) + "/v1.0/publish/" + contracts.PubSub + "/" + topic
 	if cloudEventID != "" {
 		url += "?metadata.cloudevent.id=" + cloudEventID
 	}
 	body := event
 	header := map[string]string{}
-	if s, ok := event.(string); ok {
-		body, header["Content-Type"] = s, "text/plain"
+	if text, ok := event.(string); ok {
+		body, header["Content-Type"] = text, "text/plain"
 	}
-	r := a.do(http.MethodPost, url, body, header)
+	r, err := tryDo(http.MethodPost, url, body, header)
+	if err != nil {
+		return fmt.Errorf("publish to %s: %v", topic, err)
+	}
 	if r.Status != http.StatusNoContent && r.Status != http.StatusOK {
-		a.t.Fatalf("publish to %s: %d %s", topic, r.Status, r.Body)
+		return fmt.Errorf("publish to %s: %d %s", topic, r.Status, r.Body)
 	}
+	return nil
 }
 
 // eventually polls check until it returns nil or limit passes.

@@ -35,8 +35,9 @@ type App struct {
 	Router  chi.Router
 	Service common.Service
 
-	conn  *grpc.ClientConn
-	ready []func(context.Context) error
+	conn       *grpc.ClientConn
+	ready      []func(context.Context) error
+	background []func(context.Context)
 }
 
 // New builds the frame of a service whose own state store is store.
@@ -88,6 +89,12 @@ func (a *App) AddReadiness(check func(context.Context) error) {
 	a.ready = append(a.ready, check)
 }
 
+// OnRun adds a task that Run starts beside the server, with a context that
+// ends when the service stops. Call it before Run.
+func (a *App) OnRun(task func(ctx context.Context)) {
+	a.background = append(a.background, task)
+}
+
 func (a *App) readiness(w http.ResponseWriter, r *http.Request) {
 	ctx, cancel := context.WithTimeout(r.Context(), 2*time.Second)
 	defer cancel()
@@ -105,6 +112,9 @@ func (a *App) Run() error {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	defer a.conn.Close()
+	for _, task := range a.background {
+		go task(ctx)
+	}
 
 	servePprof(a.Config.PprofAddr, a.Log)
 	errc := make(chan error, 1)

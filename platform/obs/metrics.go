@@ -11,6 +11,8 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
+
+	"github.com/example/order-saga/contracts"
 )
 
 // Metrics is a service's registry with the metrics every service has.
@@ -21,6 +23,7 @@ type Metrics struct {
 	httpDuration *prometheus.HistogramVec
 	events       *prometheus.CounterVec
 	eventTime    *prometheus.HistogramVec
+	contradicts  *prometheus.CounterVec
 }
 
 // NewMetrics returns a registry with the Go, process, HTTP and event
@@ -45,8 +48,17 @@ func NewMetrics(service string) *Metrics {
 			Name: "saga_event_handler_duration_seconds", Help: "Event handler duration by topic and event type.", ConstLabels: constLabels,
 			Buckets: []float64{.0005, .001, .0025, .005, .01, .025, .05, .1, .25, .5, 1},
 		}, []string{"topic", "event_type"}),
+		contradicts: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "saga_events_contradicting_total", Help: "Events acknowledged without effect because they contradict what the service recorded for their order, by event type.", ConstLabels: constLabels,
+		}, []string{"event_type"}),
 	}
-	reg.MustRegister(m.httpRequests, m.httpDuration, m.events, m.eventTime)
+	reg.MustRegister(m.httpRequests, m.httpDuration, m.events, m.eventTime, m.contradicts)
+	// Every event type is present from the start, so increase() sees the
+	// first contradiction; the values are the contracts' constants only.
+	for _, t := range []string{contracts.TypeOrderCreated, contracts.TypeStockReserved, contracts.TypeStockFailed,
+		contracts.TypePaymentCompleted, contracts.TypePaymentFailed, contracts.TypeStockReleased} {
+		m.contradicts.WithLabelValues(t)
+	}
 	return m
 }
 
@@ -62,6 +74,17 @@ func (m *Metrics) EventHandled(topic, eventType, outcome string, took time.Durat
 	}
 	m.events.WithLabelValues(topic, eventType, outcome).Inc()
 	m.eventTime.WithLabelValues(topic, eventType).Observe(took.Seconds())
+}
+
+// EventContradicting counts one event that contradicts what the service
+// recorded for its order, and was acknowledged without effect. eventType
+// is one of the contracts type constants; anything else counts as
+// "unknown", so that input can never add a label value.
+func (m *Metrics) EventContradicting(eventType string) {
+	if contracts.TopicOf(eventType) == "" {
+		eventType = "unknown"
+	}
+	m.contradicts.WithLabelValues(eventType).Inc()
 }
 
 // Middleware counts and times requests by their chi route pattern, which

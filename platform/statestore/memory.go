@@ -35,6 +35,16 @@ func (m *Memory) GetState(_ context.Context, store, key string, _ map[string]str
 	return &dapr.StateItem{Key: key, Value: append([]byte(nil), it.value...), Etag: strconv.Itoa(it.version)}, nil
 }
 
+// GetBulkState implements Backend.
+func (m *Memory) GetBulkState(ctx context.Context, store string, keys []string, meta map[string]string, _ int32) ([]*dapr.BulkStateItem, error) {
+	items := make([]*dapr.BulkStateItem, len(keys))
+	for i, key := range keys {
+		it, _ := m.GetState(ctx, store, key, meta)
+		items[i] = &dapr.BulkStateItem{Key: key, Value: it.Value, Etag: it.Etag}
+	}
+	return items, nil
+}
+
 // SaveStateWithETag implements Backend.
 func (m *Memory) SaveStateWithETag(_ context.Context, store, key string, data []byte, etag string, _ map[string]string, _ ...dapr.StateOption) error {
 	m.mu.Lock()

@@ -5,7 +5,11 @@
 // key is in flight, the next updates queue, and then one read and one write
 // apply them all (group commit). Writes from other replicas are caught by
 // the ETag check and retried. A key this process wrote last is updated
-// without a read, over the ETag its write left (see known).
+// without a read, over the ETag its write left (see known). That copy only
+// ever saves the read before a write, whose ETag check catches a stale
+// copy: a batch that would write nothing, or that refuses a change, is run
+// again on a value read from the store, so that no decision to do nothing
+// rests on a copy nobody checked.
 package statestore
 
 import (
@@ -29,6 +33,7 @@ var ErrUnchanged = errors.New("unchanged")
 // Backend is the part of the Dapr client the store needs.
 type Backend interface {
 	GetState(ctx context.Context, storeName, key string, meta map[string]string) (*dapr.StateItem, error)
+	GetBulkState(ctx context.Context, storeName string, keys []string, meta map[string]string, parallelism int32) ([]*dapr.BulkStateItem, error)
 	SaveStateWithETag(ctx context.Context, storeName, key string, data []byte, etag string, meta map[string]string, so ...dapr.StateOption) error
 }
 
@@ -136,6 +141,37 @@ func (s *Store[T]) Create(ctx context.Context, key string, v T) (stored T, creat
 	return stored, false, nil
 }
 
+// GetMany reads the values at keys in one call, and returns those found,
+// by key.
+func (s *Store[T]) GetMany(ctx context.Context, keys []string) (map[string]T, error) {
+	out := make(map[string]T, len(keys))
+	if len(keys) == 0 {
+		return out, nil
+	}
+	items, err := s.backend.GetBulkState(ctx, s.name, keys, nil, bulkParallelism)
+	if err != nil {
+		return nil, fmt.Errorf("get %d keys from %s: %w", len(keys), s.name, err)
+	}
+	for _, item := range items {
+		if item.Error != "" {
+			return nil, fmt.Errorf("get %s from %s: %s", item.Key, s.name, item.Error)
+		}
+		if len(item.Value) == 0 {
+			continue
+		}
+		var v T
+		if err := json.Unmarshal(item.Value, &v); err != nil {
+			return nil, fmt.Errorf("decode %s from %s: %w", item.Key, s.name, err)
+		}
+		out[item.Key] = v
+	}
+	return out, nil
+}
+
+// bulkParallelism is how many keys the sidecar reads at once for GetMany,
+// on stores that have no bulk read of their own.
+const bulkParallelism = 16
+
 // drain commits the queued mutations of key, batch by batch, until none is
 // left. There is at most one drain per key at a time.
 func (s *Store[T]) drain(key string) {
@@ -176,13 +212,16 @@ func (s *Store[T]) commit(ctx context.Context, key string, batch []*mutation[T])
 			// Dapr's redelivery) retry, rather than hold the batch.
 			return err
 		}
-		changed := false
-		for _, m := range batch {
-			m.err = m.fn(&v, found)
-			if m.err == nil {
-				changed = true
-				found = true
+		changed, all := apply(batch, &v, found)
+		if predicted && !all {
+			// Something was refused or left unchanged on the remembered
+			// copy: decide that again on what the store holds.
+			s.known.forget(key)
+			if v, etag, found, err = s.read(ctx, key); err != nil {
+				return err
 			}
+			predicted = false
+			changed, _ = apply(batch, &v, found)
 		}
 		if !changed {
 			return nil
@@ -209,6 +248,21 @@ func (s *Store[T]) commit(ctx context.Context, key string, batch []*mutation[T])
 		lastErr = err
 	}
 	return fmt.Errorf("update %s in %s: %w", key, s.name, lastErr)
+}
+
+// apply runs the batch on v in turn, and tells whether any mutation
+// changed it and whether all of them did.
+func apply[T any](batch []*mutation[T], v *T, found bool) (changed, all bool) {
+	all = true
+	for _, m := range batch {
+		m.err = m.fn(v, found)
+		if m.err == nil {
+			changed, found = true, true
+		} else {
+			all = false
+		}
+	}
+	return changed, all
 }
 
 // current is the value to update at key: the one this process wrote last,

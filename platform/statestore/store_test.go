@@ -100,3 +100,73 @@ func TestCreateWritesOnceAndReturnsWhatStands(t *testing.T) {
 		t.Fatalf("second create: %+v created=%v err=%v, want the first value back", second, created, err)
 	}
 }
+
+type flag struct {
+	On bool `json:"on"`
+}
+
+// A replica that wrote a key last keeps a copy of it; another replica may
+// have written since. A decision to write nothing, or to refuse, must not
+// rest on that copy.
+func TestADecisionToDoNothingIsTakenOnWhatTheStoreHolds(t *testing.T) {
+	t.Parallel()
+	refused := errors.New("refused: already on")
+	cases := []struct {
+		name string
+		// fn turns the flag on, and finds nothing to do, or refuses, when
+		// it is on already.
+		fn func(f *flag, _ bool) error
+	}{
+		{"nothing to do", func(f *flag, _ bool) error {
+			if f.On {
+				return statestore.ErrUnchanged
+			}
+			f.On = true
+			return nil
+		}},
+		{"a refusal", func(f *flag, _ bool) error {
+			if f.On {
+				return refused
+			}
+			f.On = true
+			return nil
+		}},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			backend := statestore.NewMemory()
+			a, b := statestore.New[flag](backend, "s"), statestore.New[flag](backend, "s")
+			ctx := context.Background()
+			set := func(s *statestore.Store[flag], on bool) {
+				t.Helper()
+				if err := s.Update(ctx, "k", func(f *flag, _ bool) error { f.On = on; return nil }); err != nil {
+					t.Fatal(err)
+				}
+			}
+			set(a, true)  // a remembers the flag on
+			set(b, false) // b turns it off behind a's back
+			if err := a.Update(ctx, "k", tc.fn); err != nil {
+				t.Fatalf("decided on a stale copy: %v", err)
+			}
+			if got, _, _ := b.Get(ctx, "k"); !got.On {
+				t.Fatal("the flag stayed off: the update trusted a stale copy and wrote nothing")
+			}
+		})
+	}
+}
+
+func TestGetManyReturnsTheKeysFound(t *testing.T) {
+	t.Parallel()
+	s := statestore.New[counter](statestore.NewMemory(), "s")
+	ctx := context.Background()
+	for _, k := range []string{"a", "c"} {
+		if _, _, err := s.Create(ctx, k, counter{N: len(k)}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	got, err := s.GetMany(ctx, []string{"a", "b", "c"})
+	if err != nil || len(got) != 2 || got["a"].N != 1 || got["c"].N != 1 {
+		t.Fatalf("got %v err=%v, want a and c", got, err)
+	}
+}

@@ -16,8 +16,10 @@ func waitForCatalog(ctx context.Context, stockURL string) error {
 	ctx, cancel := context.WithTimeout(ctx, 30*time.Second)
 	defer cancel()
 	for {
-		var products []json.RawMessage
-		if err := getJSON(ctx, stockURL+"/products", &products); err == nil && len(products) > 0 {
+		var page struct {
+			Products []json.RawMessage `json:"products"`
+		}
+		if err := getJSON(ctx, stockURL+"/products?limit=1", &page); err == nil && len(page.Products) > 0 {
 			return nil
 		}
 		select {

@@ -6,19 +6,22 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/example/order-saga/order-svc/internal/domain/order"
+	"github.com/example/order-saga/platform/obs"
 )
 
-// Metrics are order-svc's business metrics.
+// Metrics are order-svc's business metrics, beside the shared ones.
 type Metrics struct {
+	shared   *obs.Metrics
 	created  prometheus.Counter
 	finished *prometheus.CounterVec
 	duration prometheus.Histogram
 	pending  prometheus.Gauge
 }
 
-// NewMetrics registers the business metrics on reg.
-func NewMetrics(reg prometheus.Registerer) *Metrics {
+// NewMetrics registers the business metrics on the shared registry.
+func NewMetrics(shared *obs.Metrics) *Metrics {
 	m := &Metrics{
+		shared: shared,
 		created: prometheus.NewCounter(prometheus.CounterOpts{
 			Name: "saga_orders_created_total", Help: "Orders stored, once each.",
 		}),
@@ -34,7 +37,7 @@ func NewMetrics(reg prometheus.Registerer) *Metrics {
 			Buckets: []float64{.005, .01, .025, .05, .1, .25, .5, 1, 2.5, 5, 10, 30, 60},
 		}),
 	}
-	reg.MustRegister(m.created, m.finished, m.duration, m.pending)
+	shared.Registry.MustRegister(m.created, m.finished, m.duration, m.pending)
 	// Both statuses are present from the start, so rates work at once.
 	m.finished.WithLabelValues("confirmed")
 	m.finished.WithLabelValues("canceled")
@@ -53,3 +56,7 @@ func (m *Metrics) OrderFinished(o order.Order) {
 	m.pending.Dec()
 	m.duration.Observe(o.UpdatedAt.Sub(o.CreatedAt).Seconds())
 }
+
+// EventContradicting implements app.Observer, with the shared counter
+// that stock-svc uses too.
+func (m *Metrics) EventContradicting(eventType string) { m.shared.EventContradicting(eventType) }

@@ -36,6 +36,7 @@ type nopObserver struct{}
 
 func (nopObserver) OrderCreated()             {}
 func (nopObserver) OrderFinished(order.Order) {}
+func (nopObserver) EventContradicting(string) {}
 
 type fixture struct {
 	place  app.PlaceOrderHandler
@@ -159,7 +160,8 @@ func TestAWaitingReadReturnsAsSoonAsTheOrderFinishes(t *testing.T) {
 		}
 		<-time.After(time.Millisecond)
 	}
-	if err := record.Handle(ctx, o.ID, order.Step{Kind: order.StockFailed, At: time.Now(), Reason: "no stock"}); err != nil {
+	failed := order.Step{Kind: order.StockFailed, At: time.Now(), Reason: "no stock"}
+	if err := record.Handle(ctx, app.RecordStep{OrderID: o.ID, EventType: contracts.TypeStockFailed, Step: failed}); err != nil {
 		t.Fatal(err)
 	}
 	// The poll interval is an hour: only the wake-up can end the wait.

@@ -32,7 +32,10 @@ type Events interface {
 
 // Observer is told of business events, for metrics. OrderCreated is told
 // when an order is first stored, whichever path stored it.
+// EventContradicting is told of each delivery of an event that
+// contradicts its order, with the event's type (a contracts type constant).
 type Observer interface {
 	OrderCreated()
 	OrderFinished(o order.Order)
+	EventContradicting(eventType string)
 }

@@ -52,35 +52,43 @@ func (e Events) handle(ctx context.Context, eventType string, data []byte) error
 		if err != nil {
 			return err
 		}
-		return e.Record.Handle(ctx, ev.OrderID, order.Step{Kind: order.StockReserved, At: ev.OccurredAt,
-			TotalCents: ev.TotalCents})
+		return e.record(ctx, contracts.TypeStockReserved, ev.Header,
+			order.Step{Kind: order.StockReserved, TotalCents: ev.TotalCents})
 	case contracts.TypeStockFailed:
 		ev, err := decode[contracts.StockFailed](data)
 		if err != nil {
 			return err
 		}
-		return e.Record.Handle(ctx, ev.OrderID, order.Step{Kind: order.StockFailed, At: ev.OccurredAt, Reason: ev.Reason})
+		return e.record(ctx, contracts.TypeStockFailed, ev.Header, order.Step{Kind: order.StockFailed, Reason: ev.Reason})
 	case contracts.TypePaymentCompleted:
 		ev, err := decode[contracts.PaymentCompleted](data)
 		if err != nil {
 			return err
 		}
-		return e.Record.Handle(ctx, ev.OrderID, order.Step{Kind: order.PaymentCompleted, At: ev.OccurredAt})
+		return e.record(ctx, contracts.TypePaymentCompleted, ev.Header, order.Step{Kind: order.PaymentCompleted})
 	case contracts.TypePaymentFailed:
 		ev, err := decode[contracts.PaymentFailed](data)
 		if err != nil {
 			return err
 		}
-		return e.Record.Handle(ctx, ev.OrderID, order.Step{Kind: order.PaymentFailed, At: ev.OccurredAt, Reason: ev.Reason})
+		return e.record(ctx, contracts.TypePaymentFailed, ev.Header, order.Step{Kind: order.PaymentFailed, Reason: ev.Reason})
 	case contracts.TypeStockReleased:
 		ev, err := decode[contracts.StockReleased](data)
 		if err != nil {
 			return err
 		}
-		return e.Record.Handle(ctx, ev.OrderID, order.Step{Kind: order.StockReleased, At: ev.OccurredAt})
+		return e.record(ctx, contracts.TypeStockReleased, ev.Header, order.Step{Kind: order.StockReleased})
 	}
 	e.Log.DebugContext(ctx, "ignoring event of a type order-svc does not handle", "eventType", eventType)
 	return nil
+}
+
+// record hands step s, reported by the event with header h, to the use
+// case. eventType is the constant the event was matched on, never the
+// type the payload claims, so logs and metric labels stay a known set.
+func (e Events) record(ctx context.Context, eventType string, h contracts.Header, s order.Step) error {
+	s.At = h.OccurredAt
+	return e.Record.Handle(ctx, app.RecordStep{OrderID: h.OrderID, EventType: eventType, Step: s})
 }
 
 // decode reads an event and checks the header every event must carry.

@@ -22,7 +22,7 @@ func New(cfg platform.Config) (*platform.App, error) {
 		return nil, err
 	}
 	orders := adapters.OrderRepository{Store: statestore.New[order.Order](a.Dapr, contracts.OrderStore)}
-	metrics := adapters.NewMetrics(a.Metrics.Registry)
+	metrics := adapters.NewMetrics(a.Metrics)
 	events := adapters.EventPublisher{Publisher: pubsub.NewPublisher(a.Dapr, contracts.PubSub)}
 	waiters := app.NewFinishWaiters()
 

@@ -6,12 +6,15 @@ import (
 
 	"github.com/prometheus/client_golang/prometheus"
 
+	"github.com/example/order-saga/platform/obs"
+
 	"github.com/example/order-saga/stock-svc/internal/domain/inventory"
 )
 
 // StockMetrics counts reservations, releases and sales, and shows the
 // stock level of each product.
 type StockMetrics struct {
+	service      *obs.Metrics
 	reservations *prometheus.CounterVec
 	releases     prometheus.Counter
 	soldUnits    prometheus.Counter
@@ -19,14 +22,16 @@ type StockMetrics struct {
 	reserved     *prometheus.GaugeVec
 
 	mu sync.Mutex
-	// revision is that of the catalog the gauges show: an older catalog,
+	// revisions are those of the products the gauges show: an older copy,
 	// told late by a slower handler, must not overwrite a newer one.
-	revision int64
+	revisions map[string]int64
 }
 
-// NewStockMetrics registers the stock metrics on reg.
-func NewStockMetrics(reg prometheus.Registerer) (*StockMetrics, error) {
+// NewStockMetrics registers the stock metrics on the service's registry.
+func NewStockMetrics(service *obs.Metrics) (*StockMetrics, error) {
 	m := &StockMetrics{
+		service:   service,
+		revisions: map[string]int64{},
 		reservations: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "saga_stock_reservations_total", Help: "Orders decided by stock, by outcome (reserved, failed).",
 		}, []string{"outcome"}),
@@ -44,7 +49,7 @@ func NewStockMetrics(reg prometheus.Registerer) (*StockMetrics, error) {
 		}, []string{"product"}),
 	}
 	for _, c := range []prometheus.Collector{m.reservations, m.releases, m.soldUnits, m.available, m.reserved} {
-		if err := reg.Register(c); err != nil {
+		if err := service.Registry.Register(c); err != nil {
 			return nil, err
 		}
 	}
@@ -60,23 +65,29 @@ func (m *StockMetrics) ReservationDecided(s inventory.Status) {
 	m.reservations.WithLabelValues(outcome(s)).Inc()
 }
 
+// Contradicting counts an event its order's record contradicts.
+func (m *StockMetrics) Contradicting(eventType string) { m.service.EventContradicting(eventType) }
+
 // StockReleased counts a reservation given back.
 func (m *StockMetrics) StockReleased() { m.releases.Inc() }
 
 // UnitsSold counts units sold.
 func (m *StockMetrics) UnitsSold(units int) { m.soldUnits.Add(float64(units)) }
 
-// StockLevels shows the products of the catalog at revision, unless the
-// gauges show a later one already.
-func (m *StockMetrics) StockLevels(revision int64, products []inventory.Product) {
+// StockLevel shows the units of p, unless the gauges show a later copy of
+// it already. A deleted product leaves the gauges.
+func (m *StockMetrics) StockLevel(p inventory.Product) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
-	if revision < m.revision {
+	if p.Revision <= m.revisions[p.ID] {
 		return
 	}
-	m.revision = revision
-	for _, p := range products {
-		m.available.WithLabelValues(p.ID).Set(float64(p.Available))
-		m.reserved.WithLabelValues(p.ID).Set(float64(p.Reserved))
+	m.revisions[p.ID] = p.Revision
+	if p.Deleted {
+		m.available.DeleteLabelValues(p.ID)
+		m.reserved.DeleteLabelValues(p.ID)
+		return
 	}
+	m.available.WithLabelValues(p.ID).Set(float64(p.Available))
+	m.reserved.WithLabelValues(p.ID).Set(float64(p.Reserved))
 }

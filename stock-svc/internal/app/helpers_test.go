@@ -4,16 +4,14 @@ import (
 	"context"
 	"fmt"
 	"log/slog"
-	"slices"
 	"sort"
 	"strings"
 	"sync"
 	"testing"
 	"time"
 
-	"github.com/prometheus/client_golang/prometheus"
-
 	"github.com/example/order-saga/contracts"
+	"github.com/example/order-saga/platform/obs"
 	"github.com/example/order-saga/platform/statestore"
 	"github.com/example/order-saga/stock-svc/internal/adapters"
 	"github.com/example/order-saga/stock-svc/internal/app"
@@ -35,7 +33,7 @@ func (p *recordingPublisher) Publish(_ context.Context, h contracts.Header, _ an
 	return nil
 }
 
-// ids returns the ids of the events published since the from-th.
+// ids returns the sorted ids of the events published since the from-th.
 func (p *recordingPublisher) ids(from int) []string {
 	p.mu.Lock()
 	defer p.mu.Unlock()
@@ -53,26 +51,48 @@ func (p *recordingPublisher) count() int {
 	return len(p.events)
 }
 
-// replica is one instance of stock-svc over a state store it may share
-// with others.
-type replica struct {
-	app          *app.Application
-	catalog      app.CatalogRepository
-	reservations app.ReservationRepository
-	registry     *prometheus.Registry
+// clock is a time a test moves by hand.
+type clock struct {
+	mu  sync.Mutex
+	now time.Time
 }
 
-type replicaOption func(*app.Deps)
+func (c *clock) Now() time.Time {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.now
+}
+
+func (c *clock) advance(d time.Duration) {
+	c.mu.Lock()
+	c.now = c.now.Add(d)
+	c.mu.Unlock()
+}
+
+// replica is one instance of stock-svc over a state store it may share
+// with others: each has its own repositories, and so its own copies of
+// the keys it wrote last.
+type replica struct {
+	stock    app.Stock
+	reserve  app.ReserveStockHandler
+	settle   app.SettleStockHandler
+	put      app.PutProductHandler
+	metrics  *obs.Metrics
+	products *adapters.ProductRepository
+}
+
+type replicaOption func(*app.Stock)
 
 func newReplica(t *testing.T, backend *statestore.Memory, pub *recordingPublisher, opts ...replicaOption) replica {
 	t.Helper()
-	reg := prometheus.NewRegistry()
-	metrics, err := adapters.NewStockMetrics(reg)
+	m := obs.NewMetrics(contracts.AppStock)
+	metrics, err := adapters.NewStockMetrics(m)
 	if err != nil {
 		t.Fatal(err)
 	}
-	deps := app.Deps{
-		Catalog:      adapters.NewCatalogRepository(backend, contracts.StockStore),
+	products := adapters.NewProductRepository(backend, contracts.StockStore)
+	s := app.Stock{
+		Products:     products,
 		Reservations: adapters.NewReservationRepository(backend, contracts.StockStore),
 		Publisher:    pub,
 		Metrics:      metrics,
@@ -80,20 +100,23 @@ func newReplica(t *testing.T, backend *statestore.Memory, pub *recordingPublishe
 		Now:          func() time.Time { return decidedAt },
 	}
 	for _, o := range opts {
-		o(&deps)
+		o(&s)
 	}
 	return replica{
-		app: app.New(deps), catalog: deps.Catalog,
-		reservations: deps.Reservations, registry: reg,
+		stock: s, reserve: app.ReserveStockHandler{Stock: s}, settle: app.SettleStockHandler{Stock: s},
+		put: app.PutProductHandler{Stock: s}, metrics: m, products: products,
 	}
 }
 
-// seeded returns a replica over a new store holding the starter products.
-func seeded(t *testing.T, pub *recordingPublisher) (replica, *statestore.Memory) {
+func withClock(c *clock) replicaOption { return func(s *app.Stock) { s.Now = c.Now } }
+
+// seeded returns a replica over a new store holding a grinder (20 units)
+// and beans (500).
+func seeded(t *testing.T, pub *recordingPublisher, opts ...replicaOption) (replica, *statestore.Memory) {
 	t.Helper()
 	backend := statestore.NewMemory()
-	r := newReplica(t, backend, pub)
-	if _, err := r.app.SeedCatalog(context.Background(), []inventory.Product{
+	r := newReplica(t, backend, pub, opts...)
+	if _, err := (app.SeedCatalogHandler{Stock: r.stock}).Handle(context.Background(), []inventory.Product{
 		{ID: "grinder", Name: "Burr grinder", PriceCents: 8900, Available: 20},
 		{ID: "beans", Name: "Coffee beans 1 kg", PriceCents: 1899, Available: 500},
 	}); err != nil {
@@ -102,56 +125,57 @@ func seeded(t *testing.T, pub *recordingPublisher) (replica, *statestore.Memory)
 	return r, backend
 }
 
-func orderCreated(orderID string, items ...contracts.Item) contracts.OrderCreated {
-	return contracts.OrderCreated{
-		Header:     contracts.NewHeader(contracts.TypeOrderCreated, orderID, decidedAt),
-		CustomerID: "customer-" + orderID,
-		Items:      items,
-	}
+func order(orderID string, lines ...inventory.Line) app.ReserveStock {
+	return app.ReserveStock{OrderID: orderID, CustomerID: "customer-" + orderID, Lines: lines}
 }
 
-func paymentCompleted(orderID string) contracts.PaymentCompleted {
-	return contracts.PaymentCompleted{Header: contracts.NewHeader(contracts.TypePaymentCompleted, orderID, decidedAt)}
+func paid(orderID string) app.SettleStock {
+	return app.SettleStock{OrderID: orderID, EventType: contracts.TypePaymentCompleted}
 }
 
-func paymentFailed(orderID string) contracts.PaymentFailed {
-	return contracts.PaymentFailed{Header: contracts.NewHeader(contracts.TypePaymentFailed, orderID, decidedAt)}
+func unpaid(orderID string) app.SettleStock {
+	return app.SettleStock{OrderID: orderID, EventType: contracts.TypePaymentFailed}
 }
 
-func grinders(n int) contracts.Item { return contracts.Item{ProductID: "grinder", Quantity: n} }
+func grinders(n int) inventory.Line { return inventory.Line{ProductID: "grinder", Quantity: n} }
+func beans(n int) inventory.Line    { return inventory.Line{ProductID: "beans", Quantity: n} }
 
-// stockOf returns the available and reserved units of a product.
-func (r replica) stockOf(t *testing.T, productID string) [2]int {
+func must(t *testing.T, err error) {
 	t.Helper()
-	c, _, err := r.catalog.Get(context.Background())
 	if err != nil {
 		t.Fatal(err)
 	}
-	p, _ := c.Product(productID)
-	return [2]int{p.Available, p.Reserved}
+}
+
+// stockOf returns the available, reserved and sold units of a product,
+// as stored.
+func (r replica) stockOf(t *testing.T, productID string) [3]int {
+	t.Helper()
+	p, _, err := r.stock.Products.Get(context.Background(), productID)
+	must(t, err)
+	return [3]int{p.Available, p.Reserved, p.Sold}
 }
 
 func (r replica) statusOf(t *testing.T, orderID string) inventory.Status {
 	t.Helper()
-	rec, _, err := r.reservations.Get(context.Background(), orderID)
-	if err != nil {
-		t.Fatal(err)
-	}
+	rec, _, err := r.stock.Reservations.Get(context.Background(), orderID)
+	must(t, err)
 	return rec.Status
 }
 
-// metric returns the value of a series written as name{label="value"}.
+// metric returns the value of a series written as name{label="value"},
+// leaving out the service label.
 func (r replica) metric(t *testing.T, series string) float64 {
 	t.Helper()
-	families, err := r.registry.Gather()
-	if err != nil {
-		t.Fatal(err)
-	}
+	families, err := r.metrics.Registry.Gather()
+	must(t, err)
 	for _, f := range families {
 		for _, m := range f.GetMetric() {
 			var labels []string
 			for _, l := range m.GetLabel() {
-				labels = append(labels, fmt.Sprintf("%s=%q", l.GetName(), l.GetValue()))
+				if l.GetName() != "service" {
+					labels = append(labels, fmt.Sprintf("%s=%q", l.GetName(), l.GetValue()))
+				}
 			}
 			name := f.GetName()
 			if len(labels) > 0 {
@@ -168,5 +192,3 @@ func (r replica) metric(t *testing.T, series string) float64 {
 	}
 	return 0
 }
-
-func repeat(id string, n int) []string { return slices.Repeat([]string{id}, n) }

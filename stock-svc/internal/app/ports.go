@@ -1,3 +1,4 @@
+// Package app holds stock-svc's use cases, one handler each.
 package app
 
 import (
@@ -7,31 +8,42 @@ import (
 	"github.com/example/order-saga/stock-svc/internal/domain/inventory"
 )
 
-// Publisher sends an event whose header is h.
-type Publisher interface {
-	Publish(ctx context.Context, h contracts.Header, event any) error
+// Products keeps each product on its own.
+type Products interface {
+	// Get returns a product of the catalog; a deleted one is not found.
+	Get(ctx context.Context, id string) (inventory.Product, bool, error)
+	// Update applies fn to the stored product (given with its ID alone
+	// and found false when none is stored) and writes it when fn reports
+	// a change. fn may run more than once, on a fresh copy each time; a
+	// decision to change nothing or to refuse is taken on a copy read
+	// from the store. It returns the product as fn left it.
+	Update(ctx context.Context, id string, fn func(p *inventory.Product, found bool) (bool, error)) (inventory.Product, error)
+	// Put is Update for a change that creates, replaces or deletes the
+	// product, and also keeps the listing's index.
+	Put(ctx context.Context, id string, fn func(p *inventory.Product, found bool) (bool, error)) (inventory.Product, error)
+	// List returns up to limit products after the product after, in a
+	// stable order, and the id to ask the next page after ("" at the end).
+	List(ctx context.Context, after string, limit int) ([]inventory.Product, string, error)
+	// Seeded and MarkSeeded remember whether the first catalog was stored.
+	Seeded(ctx context.Context) (bool, error)
+	MarkSeeded(ctx context.Context) error
 }
 
-// CatalogRepository keeps the one catalog.
-type CatalogRepository interface {
-	// Get returns the stored catalog, or an empty one with found false.
-	Get(ctx context.Context) (c *inventory.Catalog, found bool, err error)
-	// Update applies change to the stored catalog (an empty one with found
-	// false when none is stored) and writes it when change reports a
-	// change. change may run more than once, on a fresh copy each time. It
-	// returns the catalog as written, or nil when nothing was written.
-	Update(ctx context.Context, change func(c *inventory.Catalog, found bool) (changed bool, err error)) (*inventory.Catalog, error)
-}
-
-// ReservationRepository keeps one reservation record per order.
-type ReservationRepository interface {
-	Get(ctx context.Context, orderID string) (r inventory.Reservation, found bool, err error)
-	// Update applies change to the record of an order and writes it when
-	// change reports a change. change may run more than once.
-	Update(ctx context.Context, orderID string, change func(r *inventory.Reservation, found bool) (changed bool, err error)) error
+// Reservations keeps one reservation record per order.
+type Reservations interface {
+	Get(ctx context.Context, orderID string) (inventory.Reservation, bool, error)
 	// Create writes r unless the order has a record already, and returns
 	// the record that stands and whether it is r.
 	Create(ctx context.Context, r inventory.Reservation) (inventory.Reservation, bool, error)
+	// Update applies fn to the record of an order and writes it when fn
+	// reports a change; fn may run more than once. It returns the record
+	// as it stands, whether fn changed it, and whether there is one.
+	Update(ctx context.Context, orderID string, fn func(r *inventory.Reservation) bool) (rec inventory.Reservation, changed, found bool, err error)
+}
+
+// Publisher sends an event whose header is h.
+type Publisher interface {
+	Publish(ctx context.Context, h contracts.Header, event any) error
 }
 
 // Metrics counts what the stock does. It is told only of first-time
@@ -40,6 +52,9 @@ type Metrics interface {
 	ReservationDecided(status inventory.Status)
 	StockReleased()
 	UnitsSold(units int)
-	// StockLevels tells the products as of a catalog revision.
-	StockLevels(revision int64, products []inventory.Product)
+	// StockLevel tells a product as written.
+	StockLevel(p inventory.Product)
+	// Contradicting counts an event that contradicts what the record of
+	// its order says, acknowledged without effect.
+	Contradicting(eventType string)
 }

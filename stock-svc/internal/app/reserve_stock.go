@@ -2,6 +2,9 @@ package app
 
 import (
 	"context"
+	"crypto/rand"
+	"errors"
+	"fmt"
 	"log/slog"
 
 	"github.com/example/order-saga/contracts"
@@ -13,81 +16,118 @@ import (
 // the decision is recorded and before it is announced.
 const CrashBeforePublish = "stock.before-publish"
 
-// ReserveStock decides whether the units of a new order can be held,
-// records the decision and announces it. An order handled again, or by two
-// handlers at once, is decided once and announced with the same event.
-func (a *Application) ReserveStock(ctx context.Context, e contracts.OrderCreated) error {
-	log := a.log.With("orderId", e.OrderID, "eventType", e.Type)
-	rec, found, err := a.reservations.Get(ctx, e.OrderID)
+// ReserveStock asks for the units of a new order.
+type ReserveStock struct {
+	OrderID    string
+	CustomerID string
+	Lines      []inventory.Line
+}
+
+// ReserveStockHandler holds the units of each order all-or-nothing, once,
+// however often and however concurrently its message is delivered, with
+// any number of replicas, and touches only the products of the order.
+//
+// The order's record is written first, as the intent. Then each product
+// the order wants, in id order, holds its units for the order: one write
+// of one product key, idempotent, since a product holds an order at most
+// once. Then the record is decided: granted with the hold of each product,
+// or refused when a product was unknown or short. The first handler to
+// write the decision decides; every handler then settles the products by
+// that decision, which gives back whatever a refusal, or a handler that
+// came too late, had held. The decision is announced last, so a crash at
+// any point is redelivered and finishes the work: the record says what is
+// decided, and the products say what is held.
+type ReserveStockHandler struct{ Stock }
+
+// Handle reserves the order's units, records the decision and announces it.
+func (h ReserveStockHandler) Handle(ctx context.Context, cmd ReserveStock) error {
+	log := h.Log.With("orderId", cmd.OrderID)
+	intent, err := inventory.NewReservation(cmd.OrderID, cmd.CustomerID, cmd.Lines)
 	if err != nil {
 		return err
 	}
-	if found {
-		log.InfoContext(ctx, "order already decided, announcing again", "decision", rec.Status)
-		return a.announce(ctx, log, rec, true)
-	}
-
-	hold, err := a.hold(ctx, e)
+	rec, created, err := h.Reservations.Create(ctx, intent)
 	if err != nil {
-		return err
+		return fmt.Errorf("record order %s: %w", cmd.OrderID, err)
 	}
-	rec, created, err := a.record(ctx, e, hold)
-	if err != nil {
-		return err
+	if !created {
+		log.InfoContext(ctx, "order seen before", "decision", rec.Status)
 	}
-	if created {
-		a.metrics.ReservationDecided(rec.Status)
-		log.InfoContext(ctx, "stock decided", "decision", rec.Status, "reason", rec.Reason, "totalCents", rec.TotalCents)
-	} else {
-		log.InfoContext(ctx, "order decided meanwhile by another handler", "decision", rec.Status)
+	if !rec.Decided() {
+		if rec, err = h.decide(ctx, log, rec); err != nil {
+			return err
+		}
 	}
-	// The hold stays only when it is the one a waiting reservation stands
-	// for: a refusal has no use for it once recorded, and a hold whose
-	// record was written by another handler is that handler's to keep.
-	return a.announce(ctx, log, rec, !rec.Accounts(hold))
-}
-
-// hold takes the catalog's decision for the order: the one it already
-// has, or a new one.
-func (a *Application) hold(ctx context.Context, e contracts.OrderCreated) (inventory.Hold, error) {
-	ref, at, lines := newRef(), a.now(), linesOf(e.Items)
-	var hold inventory.Hold
-	err := a.updateCatalog(ctx, func(c *inventory.Catalog, _ bool) (bool, error) {
-		h, fresh, err := c.Reserve(e.OrderID, lines, ref, at)
-		hold = h
-		return fresh, err
-	})
-	return hold, err
-}
-
-// record writes the reservation record of the order unless one is
-// written already, and returns the record that stands.
-func (a *Application) record(ctx context.Context, e contracts.OrderCreated, hold inventory.Hold) (rec inventory.Reservation, created bool, err error) {
-	return a.reservations.Create(ctx, inventory.NewReservation(e.OrderID, e.CustomerID, hold))
-}
-
-// announce publishes the decision a record stands for, then, when tidy is
-// set, drops any hold of the order that the record does not account for.
-func (a *Application) announce(ctx context.Context, log *slog.Logger, rec inventory.Reservation, tidy bool) error {
+	if rec.Settled() {
+		if err := h.settle(ctx, rec); err != nil {
+			return err
+		}
+	}
 	faults.Crash(log, CrashBeforePublish)
-	if err := a.publishDecision(ctx, rec); err != nil {
-		return err
+	return h.announce(ctx, rec)
+}
+
+// decide holds the units of each product the order wants, then writes the
+// decision, and returns the record as it stands: this handler's decision,
+// or that of a handler that wrote first.
+func (h ReserveStockHandler) decide(ctx context.Context, log *slog.Logger, rec inventory.Reservation) (inventory.Reservation, error) {
+	ref := rand.Text()
+	holds := map[string]inventory.Hold{}
+	var refusal inventory.Refusal
+	for _, w := range rec.Wanted() {
+		var held inventory.Hold
+		p, err := h.Products.Update(ctx, w.ProductID, func(p *inventory.Product, found bool) (bool, error) {
+			var taken bool
+			var err error
+			held, taken, err = p.Hold(found, rec.OrderID, ref, w.Quantity)
+			return taken, err
+		})
+		if errors.As(err, &refusal) {
+			break
+		}
+		if err != nil {
+			return rec, fmt.Errorf("hold %s for order %s: %w", w.ProductID, rec.OrderID, err)
+		}
+		holds[w.ProductID] = held
+		h.Metrics.StockLevel(p)
 	}
-	if !tidy {
-		return nil
+
+	at := h.Now()
+	decided, changed, _, err := h.Reservations.Update(ctx, rec.OrderID, func(r *inventory.Reservation) bool {
+		if refusal.Reason != "" {
+			return r.Refuse(refusal.Reason, at)
+		}
+		return r.Grant(holds, at)
+	})
+	if err != nil {
+		return rec, fmt.Errorf("decide order %s: %w", rec.OrderID, err)
 	}
-	return a.updateCatalog(ctx, func(c *inventory.Catalog, _ bool) (bool, error) {
-		return c.Tidy(rec), nil
+	if changed {
+		h.Metrics.ReservationDecided(decided.Status)
+		log.InfoContext(ctx, "stock decided", "decision", decided.Status, "reason", decided.Reason, "totalCents", decided.TotalCents)
+	} else {
+		log.InfoContext(ctx, "order decided meanwhile by another handler", "decision", decided.Status)
+	}
+	return decided, nil
+}
+
+// announce publishes the decision a record stands for, with the same
+// event on every delivery.
+func (h ReserveStockHandler) announce(ctx context.Context, rec inventory.Reservation) error {
+	if !rec.Granted() {
+		hd := contracts.NewHeader(contracts.TypeStockFailed, rec.OrderID, rec.DecidedAt)
+		return h.Publisher.Publish(ctx, hd, contracts.StockFailed{Header: hd, Reason: rec.Reason})
+	}
+	hd := contracts.NewHeader(contracts.TypeStockReserved, rec.OrderID, rec.DecidedAt)
+	return h.Publisher.Publish(ctx, hd, contracts.StockReserved{
+		Header: hd, CustomerID: rec.CustomerID, Items: itemsOf(rec.Lines), TotalCents: rec.TotalCents,
 	})
 }
 
-func (a *Application) publishDecision(ctx context.Context, rec inventory.Reservation) error {
-	if !rec.Granted() {
-		h := contracts.NewHeader(contracts.TypeStockFailed, rec.OrderID, rec.At)
-		return a.publisher.Publish(ctx, h, contracts.StockFailed{Header: h, Reason: rec.Reason})
+func itemsOf(lines []inventory.Line) []contracts.Item {
+	items := make([]contracts.Item, len(lines))
+	for i, l := range lines {
+		items[i] = contracts.Item{ProductID: l.ProductID, Quantity: l.Quantity}
 	}
-	h := contracts.NewHeader(contracts.TypeStockReserved, rec.OrderID, rec.At)
-	return a.publisher.Publish(ctx, h, contracts.StockReserved{
-		Header: h, CustomerID: rec.CustomerID, Items: itemsOf(rec.Lines), TotalCents: rec.TotalCents,
-	})
+	return items
 }

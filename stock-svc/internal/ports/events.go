@@ -10,13 +10,11 @@ import (
 	"github.com/example/order-saga/stock-svc/internal/domain/inventory"
 )
 
-// Events hands the events stock-svc listens to to the application.
+// Events hands the events stock-svc listens to to its use cases.
 type Events struct {
-	app *app.Application
+	Reserve app.ReserveStockHandler
+	Settle  app.SettleStockHandler
 }
-
-// NewEvents returns the event port of application.
-func NewEvents(application *app.Application) Events { return Events{app: application} }
 
 // Orders handles the orders topic: a new order is reserved.
 func (e Events) Orders(ctx context.Context, eventType string, data []byte) error {
@@ -27,34 +25,37 @@ func (e Events) Orders(ctx context.Context, eventType string, data []byte) error
 	if err != nil {
 		return err
 	}
-	return poisonInvalidOrder(e.app.ReserveStock(ctx, order))
+	lines := make([]inventory.Line, len(order.Items))
+	for i, it := range order.Items {
+		lines[i] = inventory.Line{ProductID: it.ProductID, Quantity: it.Quantity}
+	}
+	err = e.Reserve.Handle(ctx, app.ReserveStock{OrderID: order.OrderID, CustomerID: order.CustomerID, Lines: lines})
+	if errors.Is(err, inventory.ErrInvalidOrder) {
+		// No redelivery would change that.
+		return pubsub.Poison(err)
+	}
+	return err
 }
 
 // Payments handles the payments topic: a paid order is sold, an unpaid one
 // is released.
 func (e Events) Payments(ctx context.Context, eventType string, data []byte) error {
+	var orderID string
 	switch eventType {
 	case contracts.TypePaymentCompleted:
 		paid, err := pubsub.Decode(data, func(p *contracts.PaymentCompleted) error { return validateOrderID(p.OrderID) })
 		if err != nil {
 			return err
 		}
-		return e.app.SellStock(ctx, paid)
+		orderID = paid.OrderID
 	case contracts.TypePaymentFailed:
 		failed, err := pubsub.Decode(data, func(p *contracts.PaymentFailed) error { return validateOrderID(p.OrderID) })
 		if err != nil {
 			return err
 		}
-		return e.app.ReleaseStock(ctx, failed)
+		orderID = failed.OrderID
+	default:
+		return nil
 	}
-	return nil
-}
-
-// poisonInvalidOrder dead-letters an order the stock can take no decision
-// on, since no redelivery would change that.
-func poisonInvalidOrder(err error) error {
-	if errors.Is(err, inventory.ErrInvalidOrder) {
-		return pubsub.Poison(err)
-	}
-	return err
+	return e.Settle.Handle(ctx, app.SettleStock{OrderID: orderID, EventType: eventType})
 }

@@ -6,7 +6,6 @@ import (
 	"testing"
 
 	"github.com/example/order-saga/platform/pubsub"
-	"github.com/example/order-saga/stock-svc/internal/ports"
 )
 
 func TestEventsThatNoRedeliveryCanFixAreDeadLettered(t *testing.T) {
@@ -45,8 +44,7 @@ func TestEventsThatNoRedeliveryCanFixAreDeadLettered(t *testing.T) {
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
-			a, _ := newStock(t)
-			events := ports.NewEvents(a)
+			events := newStock(t).events
 			handle := map[string]pubsub.Handler{"orders": events.Orders, "payments": events.Payments}[tc.topic]
 			data, err := json.Marshal(tc.event)
 			if err != nil {

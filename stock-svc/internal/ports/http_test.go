@@ -11,45 +11,50 @@ import (
 	"testing"
 	"time"
 
-	"github.com/go-chi/chi/v5"
-	"github.com/prometheus/client_golang/prometheus"
-
 	"github.com/example/order-saga/contracts"
+	"github.com/example/order-saga/platform/obs"
 	"github.com/example/order-saga/platform/problem"
 	"github.com/example/order-saga/platform/statestore"
 	"github.com/example/order-saga/stock-svc/internal/adapters"
 	"github.com/example/order-saga/stock-svc/internal/app"
 	"github.com/example/order-saga/stock-svc/internal/domain/inventory"
 	"github.com/example/order-saga/stock-svc/internal/ports"
+	"github.com/go-chi/chi/v5"
 )
 
 type discardPublisher struct{}
 
 func (discardPublisher) Publish(context.Context, contracts.Header, any) error { return nil }
 
-// newStock returns the application and its HTTP routes over a new store
-// holding a grinder.
-func newStock(t *testing.T) (*app.Application, http.Handler) {
+// stockFixture is stock-svc's ports over a new store holding a grinder.
+type stockFixture struct {
+	http   http.Handler
+	events ports.Events
+	stock  app.Stock
+}
+
+func newStock(t *testing.T) stockFixture {
 	t.Helper()
 	backend := statestore.NewMemory()
-	metrics, err := adapters.NewStockMetrics(prometheus.NewRegistry())
+	metrics, err := adapters.NewStockMetrics(obs.NewMetrics(contracts.AppStock))
 	if err != nil {
 		t.Fatal(err)
 	}
 	log := slog.New(slog.DiscardHandler)
-	a := app.New(app.Deps{
-		Catalog:      adapters.NewCatalogRepository(backend, contracts.StockStore),
-		Reservations: adapters.NewReservationRepository(backend, contracts.StockStore),
-		Publisher:    discardPublisher{},
-		Metrics:      metrics,
-		Log:          log,
-	})
-	if _, err := a.SeedCatalog(context.Background(), []inventory.Product{{ID: "grinder", Name: "Burr grinder", PriceCents: 8900, Available: 20}}); err != nil {
+	products := adapters.NewProductRepository(backend, contracts.StockStore)
+	s := app.Stock{
+		Products: products, Reservations: adapters.NewReservationRepository(backend, contracts.StockStore),
+		Publisher: discardPublisher{}, Metrics: metrics, Log: log, Now: time.Now,
+	}
+	if _, err := (app.SeedCatalogHandler{Stock: s}).Handle(context.Background(), []inventory.Product{{ID: "grinder", Name: "Burr grinder", PriceCents: 8900, Available: 20}}); err != nil {
 		t.Fatal(err)
 	}
 	r := chi.NewRouter()
-	ports.NewHTTP(a, log).Register(r)
-	return a, r
+	ports.HTTP{
+		Put: app.PutProductHandler{Stock: s}, Delete: app.DeleteProductHandler{Stock: s},
+		Get: app.GetProductHandler{Products: products}, List: app.ListProductsHandler{Products: products}, Log: log,
+	}.Routes(r)
+	return stockFixture{http: r, events: ports.Events{Reserve: app.ReserveStockHandler{Stock: s}, Settle: app.SettleStockHandler{Stock: s}}, stock: s}
 }
 
 func serve(h http.Handler, method, path, contentType, body string) *httptest.ResponseRecorder {
@@ -94,8 +99,8 @@ func TestPutProductRefusesABadRequest(t *testing.T) {
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
-			a, h := newStock(t)
-			rec := serve(h, http.MethodPut, tc.path, tc.contentType, tc.body)
+			f := newStock(t)
+			rec := serve(f.http, http.MethodPut, tc.path, tc.contentType, tc.body)
 			if rec.Code != tc.wantStatus {
 				t.Fatalf("status %d, want %d: %s", rec.Code, tc.wantStatus, rec.Body)
 			}
@@ -116,7 +121,7 @@ func TestPutProductRefusesABadRequest(t *testing.T) {
 			if !slices.Equal(fields, tc.wantFields) {
 				t.Fatalf("fields %v, want %v", fields, tc.wantFields)
 			}
-			if _, err := a.Product(context.Background(), "kettle"); err == nil {
+			if _, found, _ := f.stock.Products.Get(context.Background(), "kettle"); found {
 				t.Fatal("a refused request created the product")
 			}
 		})
@@ -125,22 +130,18 @@ func TestPutProductRefusesABadRequest(t *testing.T) {
 
 func TestPutProductCreatesOrReplacesAndKeepsReservedUnits(t *testing.T) {
 	t.Parallel()
-	a, h := newStock(t)
-	order := contracts.OrderCreated{
-		Header:     contracts.NewHeader(contracts.TypeOrderCreated, "o1", time.Date(2030, 1, 2, 3, 4, 5, 0, time.UTC)),
-		CustomerID: "c1",
-		Items:      []contracts.Item{{ProductID: "grinder", Quantity: 3}},
-	}
-	if err := a.ReserveStock(context.Background(), order); err != nil {
+	f := newStock(t)
+	reserve := app.ReserveStock{OrderID: "o1", CustomerID: "c1", Lines: []inventory.Line{{ProductID: "grinder", Quantity: 3}}}
+	if err := f.events.Reserve.Handle(context.Background(), reserve); err != nil {
 		t.Fatal(err)
 	}
 
-	rec := serve(h, http.MethodPut, "/products/grinder", "application/json; charset=utf-8", `{"name":"Conical grinder","priceCents":9900,"available":40}`)
+	rec := serve(f.http, http.MethodPut, "/products/grinder", "application/json; charset=utf-8", `{"name":"Conical grinder","priceCents":9900,"available":40}`)
 
 	if rec.Code != http.StatusOK {
 		t.Fatalf("status %d: %s", rec.Code, rec.Body)
 	}
-	want := `{"id":"grinder","name":"Conical grinder","priceCents":9900,"available":40,"reserved":3}`
+	want := `{"id":"grinder","name":"Conical grinder","priceCents":9900,"available":40,"reserved":3,"sold":0}`
 	if got := strings.TrimSpace(rec.Body.String()); got != want {
 		t.Fatalf("body %s, want %s", got, want)
 	}
@@ -148,39 +149,97 @@ func TestPutProductCreatesOrReplacesAndKeepsReservedUnits(t *testing.T) {
 
 func TestGetProducts(t *testing.T) {
 	t.Parallel()
+	const (
+		grinder = `{"id":"grinder","name":"Burr grinder","priceCents":8900,"available":20,"reserved":0,"sold":0}`
+		kettle  = `{"id":"kettle","name":"Kettle","priceCents":4500,"available":50,"reserved":0,"sold":0}`
+	)
 	cases := []struct {
 		name       string
 		path       string
 		wantStatus int
 		wantBody   string
+		wantType   string
 	}{
-		{"the list is sorted by id", "/products", 200,
-			`[{"id":"grinder","name":"Burr grinder","priceCents":8900,"available":20,"reserved":0},{"id":"kettle","name":"Kettle","priceCents":4500,"available":50,"reserved":0}]`},
-		{"a known product is found", "/products/kettle", 200, `{"id":"kettle","name":"Kettle","priceCents":4500,"available":50,"reserved":0}`},
-		{"an unknown product is not found", "/products/teapot", 404, ""},
-		{"an id that cannot exist is not found", "/products/no%20spaces", 404, ""},
+		{"a page holds every product when they fit", "/products", 200, ``, ""},
+		{"a full page names the product to go on after", "/products?limit=1", 200, ``, ""},
+		{"a known product is found", "/products/kettle", 200, kettle, ""},
+		{"an unknown product is not found", "/products/teapot", 404, "", "/problems/product-not-found"},
+		{"an id that cannot exist is not found", "/products/no%20spaces", 404, "", "/problems/product-not-found"},
+		{"a limit that is not a number is named", "/products?limit=ten", 422, "", "/problems/validation-failed"},
+		{"a limit over 1000 is named", "/products?limit=1001", 422, "", "/problems/validation-failed"},
+		{"a cursor that is no product id is named", "/products?after=a%7C%7Cb", 422, "", "/problems/validation-failed"},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
-			_, h := newStock(t)
-			if rec := serve(h, http.MethodPut, "/products/kettle", "application/json", `{"name":"Kettle","priceCents":4500,"available":50}`); rec.Code != 200 {
+			f := newStock(t)
+			if rec := serve(f.http, http.MethodPut, "/products/kettle", "application/json", `{"name":"Kettle","priceCents":4500,"available":50}`); rec.Code != 200 {
 				t.Fatalf("put: status %d: %s", rec.Code, rec.Body)
 			}
-			rec := serve(h, http.MethodGet, tc.path, "", "")
+			rec := serve(f.http, http.MethodGet, tc.path, "", "")
 			if rec.Code != tc.wantStatus {
 				t.Fatalf("status %d, want %d: %s", rec.Code, tc.wantStatus, rec.Body)
 			}
-			if tc.wantStatus == http.StatusNotFound {
+			if tc.wantType != "" {
 				var p problem.Details
-				if err := json.NewDecoder(rec.Body).Decode(&p); err != nil || p.Type != "/problems/product-not-found" {
-					t.Fatalf("problem %+v (%v), want product-not-found", p, err)
+				if err := json.NewDecoder(rec.Body).Decode(&p); err != nil || p.Type != tc.wantType {
+					t.Fatalf("problem %+v (%v), want %s", p, err, tc.wantType)
 				}
 				return
 			}
-			if got := strings.TrimSpace(rec.Body.String()); got != tc.wantBody {
-				t.Fatalf("body %s, want %s", got, tc.wantBody)
+			if tc.wantBody != "" {
+				if got := strings.TrimSpace(rec.Body.String()); got != tc.wantBody {
+					t.Fatalf("body %s, want %s", got, tc.wantBody)
+				}
+				return
+			}
+			var page struct {
+				Products []json.RawMessage `json:"products"`
+				Next     *string           `json:"next"`
+			}
+			if err := json.NewDecoder(rec.Body).Decode(&page); err != nil {
+				t.Fatal(err)
+			}
+			all := len(page.Products) == 2 && page.Next == nil
+			first := len(page.Products) == 1 && page.Next != nil && strings.Contains(string(page.Products[0]), `"id":"`+*page.Next+`"`)
+			if (tc.path == "/products" && !all) || (tc.path != "/products" && !first) {
+				t.Fatalf("page %s", rec.Body)
+			}
+			for _, p := range page.Products {
+				if s := string(p); s != grinder && s != kettle {
+					t.Fatalf("product %s", s)
+				}
 			}
 		})
+	}
+}
+
+func TestDeleteProduct(t *testing.T) {
+	t.Parallel()
+	f := newStock(t)
+	reserve := app.ReserveStock{OrderID: "o1", CustomerID: "c1", Lines: []inventory.Line{{ProductID: "grinder", Quantity: 1}}}
+	if err := f.events.Reserve.Handle(context.Background(), reserve); err != nil {
+		t.Fatal(err)
+	}
+	steps := []struct {
+		name       string
+		path       string
+		settle     bool
+		wantStatus int
+	}{
+		{"a product holding units is in conflict", "/products/grinder", false, 409},
+		{"a product whose orders are settled is deleted", "/products/grinder", true, 204},
+		{"a deleted product is not found", "/products/grinder", false, 404},
+		{"an id that cannot exist is not found", "/products/a%7C%7Cb", false, 404},
+	}
+	for _, st := range steps {
+		if st.settle {
+			if err := f.events.Settle.Handle(context.Background(), app.SettleStock{OrderID: "o1", EventType: contracts.TypePaymentCompleted}); err != nil {
+				t.Fatal(err)
+			}
+		}
+		if rec := serve(f.http, http.MethodDelete, st.path, "", ""); rec.Code != st.wantStatus {
+			t.Fatalf("%s: status %d, want %d: %s", st.name, rec.Code, st.wantStatus, rec.Body)
+		}
 	}
 }

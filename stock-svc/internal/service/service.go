@@ -1,4 +1,4 @@
-// Package service builds stock-svc from its parts and runs it.
+// Package service wires stock-svc together: it is the composition root.
 package service
 
 import (
@@ -6,70 +6,70 @@ import (
 	"errors"
 	"fmt"
 	"sync/atomic"
+	"time"
 
 	"github.com/example/order-saga/contracts"
-	"github.com/example/order-saga/platform/app"
+	platform "github.com/example/order-saga/platform/app"
 	"github.com/example/order-saga/platform/pubsub"
 	"github.com/example/order-saga/stock-svc/internal/adapters"
-	stock "github.com/example/order-saga/stock-svc/internal/app"
+	"github.com/example/order-saga/stock-svc/internal/app"
 	"github.com/example/order-saga/stock-svc/internal/ports"
 )
 
-// Service is stock-svc, wired to its sidecar.
-type Service struct {
-	frame  *app.App
-	stock  *stock.Application
-	seeded atomic.Bool
-}
-
-// New builds stock-svc with the configuration cfg.
-func New(cfg app.Config) (*Service, error) {
-	frame, err := app.New(cfg, contracts.StockStore)
+// New builds stock-svc: its frame, routes, subscriptions and use cases,
+// ready to Run. The starter catalog is seeded on the side once the sidecar
+// answers, and the service is not ready before.
+func New(cfg platform.Config) (*platform.App, error) {
+	a, err := platform.New(cfg, contracts.StockStore)
 	if err != nil {
 		return nil, err
 	}
-	metrics, err := adapters.NewStockMetrics(frame.Metrics.Registry)
+	metrics, err := adapters.NewStockMetrics(a.Metrics)
 	if err != nil {
 		return nil, fmt.Errorf("stock metrics: %w", err)
 	}
-	application := stock.New(stock.Deps{
-		Catalog:      adapters.NewCatalogRepository(frame.Dapr, contracts.StockStore),
-		Reservations: adapters.NewReservationRepository(frame.Dapr, contracts.StockStore),
-		Publisher:    pubsub.NewPublisher(frame.Dapr, contracts.PubSub),
+	products := adapters.NewProductRepository(a.Dapr, contracts.StockStore)
+	stock := app.Stock{
+		Products:     products,
+		Reservations: adapters.NewReservationRepository(a.Dapr, contracts.StockStore),
+		Publisher:    pubsub.NewPublisher(a.Dapr, contracts.PubSub),
 		Metrics:      metrics,
-		Log:          frame.Log,
-	})
+		Log:          a.Log,
+		Now:          time.Now,
+	}
 
-	ports.NewHTTP(application, frame.Log).Register(frame.Router)
-	events := ports.NewEvents(application)
-	if err := pubsub.Subscribe(frame.Service, frame.Router, contracts.PubSub, contracts.TopicOrders, events.Orders, frame.Metrics, frame.Log); err != nil {
+	api := ports.HTTP{
+		Put:    app.PutProductHandler{Stock: stock},
+		Delete: app.DeleteProductHandler{Stock: stock},
+		Get:    app.GetProductHandler{Products: products},
+		List:   app.ListProductsHandler{Products: products},
+		Log:    a.Log,
+	}
+	api.Routes(a.Router)
+
+	events := ports.Events{Reserve: app.ReserveStockHandler{Stock: stock}, Settle: app.SettleStockHandler{Stock: stock}}
+	if err := pubsub.Subscribe(a.Service, a.Router, contracts.PubSub, contracts.TopicOrders, events.Orders, a.Metrics, a.Log); err != nil {
 		return nil, fmt.Errorf("subscribe to %s: %w", contracts.TopicOrders, err)
 	}
-	if err := pubsub.Subscribe(frame.Service, frame.Router, contracts.PubSub, contracts.TopicPayments, events.Payments, frame.Metrics, frame.Log); err != nil {
+	if err := pubsub.Subscribe(a.Service, a.Router, contracts.PubSub, contracts.TopicPayments, events.Payments, a.Metrics, a.Log); err != nil {
 		return nil, fmt.Errorf("subscribe to %s: %w", contracts.TopicPayments, err)
 	}
-	s := &Service{frame: frame, stock: application}
+
 	// Not ready before the catalog exists: an order taken earlier would
 	// find no product.
-	frame.AddReadiness(func(context.Context) error {
-		if !s.seeded.Load() {
+	var seeded atomic.Bool
+	a.AddReadiness(func(context.Context) error {
+		if !seeded.Load() {
 			return errors.New("the catalog is not seeded yet")
 		}
 		return nil
 	})
-	return s, nil
-}
-
-// Run serves until the process is told to stop, seeding the catalog on the
-// side once the sidecar answers.
-func (s *Service) Run() error {
-	ctx, cancel := context.WithCancel(context.Background())
-	defer cancel()
-	go func() {
-		seedUntilDone(ctx, s.frame.Log, seedRetry, func(ctx context.Context) (bool, error) {
-			return s.stock.SeedCatalog(ctx, starterCatalog)
+	seed := app.SeedCatalogHandler{Stock: stock}
+	a.OnRun(func(ctx context.Context) {
+		seedUntilDone(ctx, a.Log, seedRetry, func(ctx context.Context) (bool, error) {
+			return seed.Handle(ctx, starterCatalog)
 		})
-		s.seeded.Store(true)
-	}()
-	return s.frame.Run()
+		seeded.Store(true)
+	})
+	return a, nil
 }

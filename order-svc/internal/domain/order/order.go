@@ -18,7 +18,8 @@ const (
 	Canceled  Status = "CANCELED"
 )
 
-// Final reports whether no step can change the status any more.
+// Final reports whether no step can change the status any more: Record
+// keeps a CONFIRMED or CANCELED order as it is.
 func (s Status) Final() bool { return s == Confirmed || s == Canceled }
 
 // ErrNotFound is returned when an order does not exist.
@@ -43,8 +44,8 @@ type Order struct {
 	CustomerID string       `json:"customerId"`
 	Items      []Item       `json:"items"`
 	Status     Status       `json:"status"`
-	Reason     string       `json:"reason,omitempty"`
-	TotalCents int64        `json:"totalCents"`
+	Reason     string       `json:"reason,omitempty"` // why it was CANCELED
+	TotalCents int64        `json:"totalCents"`       // from StockReserved
 	CreatedAt  time.Time    `json:"createdAt"`
 	UpdatedAt  time.Time    `json:"updatedAt"`
 	History    []Transition `json:"history"`
@@ -56,13 +57,18 @@ type Order struct {
 
 // Steps records which saga steps the order has seen. Steps arrive on
 // different topics in any order and possibly more than once; the status is
-// derived from them, so the result does not depend on their order.
+// derived from them, so the result does not depend on their order. Steps
+// only ever holds steps that one run of the saga can produce together.
 type Steps struct {
 	StockReserved    bool `json:"stockReserved,omitempty"`
 	StockFailed      bool `json:"stockFailed,omitempty"`
 	PaymentCompleted bool `json:"paymentCompleted,omitempty"`
 	PaymentFailed    bool `json:"paymentFailed,omitempty"`
 	StockReleased    bool `json:"stockReleased,omitempty"`
+	// Failure is the reason of the StockFailed or PaymentFailed seen (one
+	// run has at most one), kept until the order can be CANCELED: a
+	// refused payment seen before the reservation waits for it.
+	Failure string `json:"failure,omitempty"`
 }
 
 // Place fills in what the customer asked for. It returns false when the
@@ -78,10 +84,10 @@ func (o *Order) Place(id, customerID string, items []Item, at time.Time) bool {
 	if o.UpdatedAt.Before(at) {
 		o.UpdatedAt = at
 	}
-	o.transition(Pending, at, "")
+	o.transition(Pending, at)
 	// Steps stored before the order itself now count.
 	if next := o.derive(); next != o.Status {
-		o.transition(next, o.UpdatedAt, o.reasonFor(next))
+		o.transition(next, o.UpdatedAt)
 	}
 	return true
 }

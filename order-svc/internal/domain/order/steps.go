@@ -22,76 +22,128 @@ type Step struct {
 	TotalCents int64 // set by StockReserved
 }
 
-// Record applies a step. It returns whether anything changed; a step seen
-// before changes nothing.
-func (o *Order) Record(orderID string, s Step) bool {
+// Outcome is what recording a step did to an order.
+type Outcome int
+
+// The outcomes of Record. Only Changed needs the order to be written.
+const (
+	// Unchanged: the step was seen before, and a repeat is harmless.
+	Unchanged Outcome = iota
+	// Changed: the step is new and remembered; the status may have moved.
+	Changed
+	// Contradicting: the step cannot come from the same saga as the steps
+	// already seen, so it is not remembered and changes nothing.
+	Contradicting
+)
+
+// String names the outcome, for logs and test failures.
+func (o Outcome) String() string {
+	switch o {
+	case Changed:
+		return "changed"
+	case Contradicting:
+		return "contradicting"
+	}
+	return "unchanged"
+}
+
+// Record applies a step and tells what it did. A step seen before is
+// Unchanged. A step that contradicts the steps seen (see Steps.possible)
+// is Contradicting and leaves the order exactly as it was: the steps seen
+// first stand, so a final status, its reason and its total never change.
+func (o *Order) Record(orderID string, s Step) Outcome {
+	next := o.Steps
+	seen := next.mark(s.Kind)
+	if *seen {
+		return Unchanged
+	}
+	*seen = true
+	if !next.possible() {
+		return Contradicting
+	}
+	if s.Kind == StockFailed || s.Kind == PaymentFailed {
+		next.Failure = s.Reason
+	}
 	if o.ID == "" {
 		o.ID = orderID
 		o.CreatedAt = s.At
 		o.UpdatedAt = s.At
 	}
-	seen := o.mark(s.Kind)
-	if *seen {
-		return false
-	}
-	*seen = true
-	switch s.Kind {
-	case StockReserved:
+	o.Steps = next
+	if s.Kind == StockReserved {
 		o.TotalCents = s.TotalCents
-	case StockFailed, PaymentFailed:
-		if o.Reason == "" {
-			o.Reason = s.Reason
-		}
 	}
 	if o.UpdatedAt.Before(s.At) {
 		o.UpdatedAt = s.At
 	}
-	if next := o.derive(); o.Placed && next != o.Status {
-		o.transition(next, s.At, o.reasonFor(next))
+	if status := o.derive(); o.Placed && status != o.Status {
+		o.transition(status, s.At)
+	}
+	return Changed
+}
+
+func (s *Steps) mark(k Kind) *bool {
+	switch k {
+	case StockReserved:
+		return &s.StockReserved
+	case StockFailed:
+		return &s.StockFailed
+	case PaymentCompleted:
+		return &s.PaymentCompleted
+	case PaymentFailed:
+		return &s.PaymentFailed
+	default:
+		return &s.StockReleased
+	}
+}
+
+// possible reports whether the steps can all come from one run of the
+// saga. Stock is reserved or it is not; only a reservation is paid for or
+// refused, and only a refusal releases the stock. So a run is reserved and
+// paid, or reserved, refused and released, or a failed reservation alone.
+func (s Steps) possible() bool {
+	switch {
+	case s.StockFailed:
+		return !s.StockReserved && !s.PaymentCompleted && !s.PaymentFailed && !s.StockReleased
+	case s.PaymentCompleted:
+		return !s.PaymentFailed && !s.StockReleased
 	}
 	return true
 }
 
-func (o *Order) mark(k Kind) *bool {
-	switch k {
-	case StockReserved:
-		return &o.Steps.StockReserved
-	case StockFailed:
-		return &o.Steps.StockFailed
-	case PaymentCompleted:
-		return &o.Steps.PaymentCompleted
-	case PaymentFailed:
-		return &o.Steps.PaymentFailed
-	default:
-		return &o.Steps.StockReleased
-	}
-}
-
-// derive computes the status from the steps seen. A failure anywhere
-// cancels; a payment confirms; a reservation alone is RESERVED. Until the
+// derive computes the status from the steps seen, which are possible. The
+// reservation carries the total, so nothing but a failed reservation makes
+// an order final without it: a payment outcome seen first waits for it.
+// Every step possible after a final status (a release after a refusal)
+// derives the same status again, so a final status is final. Until the
 // order itself is stored, it has no status: what it is for is not known.
 func (o *Order) derive() Status {
 	switch {
 	case !o.Placed:
 		return ""
-	case o.Steps.StockFailed || o.Steps.PaymentFailed:
+	case o.Steps.StockFailed:
 		return Canceled
+	case !o.Steps.StockReserved:
+		return Pending
 	case o.Steps.PaymentCompleted:
 		return Confirmed
-	case o.Steps.StockReserved:
-		return Reserved
+	case o.Steps.PaymentFailed:
+		return Canceled
 	}
-	return Pending
+	return Reserved
 }
 
-func (o *Order) reasonFor(s Status) string {
+// transition moves the order to status s. CANCELED takes the reason of
+// the failure seen (an order stored before Steps kept the failure has it
+// in Reason already); no other status has a reason.
+func (o *Order) transition(s Status, at time.Time) {
+	var reason string
 	if s == Canceled {
-		return o.Reason
+		if o.Steps.Failure != "" {
+			o.Reason = o.Steps.Failure
+		}
+		reason = o.Reason
 	}
-	return ""
-}
-
-func (o *Order) transition(s Status, at time.Time, reason string) {
 	o.Status = s
 	o.History = append(o.History, Transition{Status: s, At: at, Reason: reason})
 }

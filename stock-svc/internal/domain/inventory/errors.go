@@ -18,6 +18,16 @@ var (
 	ErrInvalidQuantity = fmt.Errorf("%w: every line needs a positive quantity", ErrInvalidOrder)
 )
 
+// ErrProductHeld is returned for a product that cannot be deleted while it
+// holds units for orders.
+var ErrProductHeld = errors.New("the product holds units for orders")
+
+// Refusal is the reason an order cannot have its units: an unknown
+// product, or not enough of one. It is a decision, not a failure.
+type Refusal struct{ Reason string }
+
+func (r Refusal) Error() string { return r.Reason }
+
 // FieldError says why one input field was refused. Fields are named as
 // clients name them.
 type FieldError struct {

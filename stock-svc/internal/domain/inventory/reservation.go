@@ -1,55 +1,158 @@
 package inventory
 
 import (
+	"maps"
 	"slices"
+	"strings"
 	"time"
 )
 
-// Reservation is the record of what was decided for an order and what
-// became of it. Once written it is the decision of the order: whoever
-// handles the order again announces what it records.
-type Reservation struct {
-	OrderID    string
-	CustomerID string
-	Status     Status
-	Ref        string
-	Lines      []Line
-	TotalCents int64
-	Reason     string
-	At         time.Time
+// Status is where the reservation of an order stands.
+type Status string
+
+const (
+	// StatusReserving: the order is known and its units are being held,
+	// product by product.
+	StatusReserving Status = "RESERVING"
+	// StatusReserved: every unit of the order is held for it.
+	StatusReserved Status = "RESERVED"
+	// StatusFailed: some unit could not be held, so none is kept.
+	StatusFailed Status = "FAILED"
+	// StatusSold: the order was paid and its units left the stock.
+	StatusSold Status = "SOLD"
+	// StatusReleased: the payment failed and the units went back.
+	StatusReleased Status = "RELEASED"
+)
+
+// Line is a quantity of one product.
+type Line struct {
+	ProductID string `json:"productId"`
+	Quantity  int    `json:"quantity"`
 }
 
-// NewReservation records the decision h for an order.
-func NewReservation(orderID, customerID string, h Hold) Reservation {
-	return Reservation{
-		OrderID: orderID, CustomerID: customerID, Status: h.Status, Ref: h.Ref,
-		Lines: slices.Clone(h.Lines), TotalCents: h.TotalCents, Reason: h.Reason, At: h.At,
-	}
+// Reservation is the record of one order in the stock: written first, as
+// the intent to hold its units, then the decision, then what became of
+// the units. It is the one place that says what the order got; every
+// handler of the order, whenever it comes, acts on what it records.
+//
+// It moves only forward: RESERVING to RESERVED or FAILED, and RESERVED to
+// SOLD or RELEASED. Each move is one ETag-checked write, so of two
+// handlers that decide apart, the first to write decides.
+type Reservation struct {
+	OrderID    string `json:"orderId"`
+	CustomerID string `json:"customerId"`
+	Status     Status `json:"status"`
+	Lines      []Line `json:"lines"`
+	// Holds names, once RESERVED, the hold each product keeps for the
+	// order, by product id: the one the reservation stands for.
+	Holds      map[string]string `json:"holds,omitempty"`
+	TotalCents int64             `json:"totalCents"`
+	Reason     string            `json:"reason,omitempty"`
+	DecidedAt  time.Time         `json:"decidedAt"`
+	SettledAt  time.Time         `json:"settledAt"`
 }
+
+// NewReservation returns the intent to hold the units of an order.
+func NewReservation(orderID, customerID string, lines []Line) (Reservation, error) {
+	if err := checkOrder(orderID, lines); err != nil {
+		return Reservation{}, err
+	}
+	return Reservation{OrderID: orderID, CustomerID: customerID, Status: StatusReserving, Lines: slices.Clone(lines)}, nil
+}
+
+// Wanted is what the order asks of each product: lines naming the same
+// product are summed, and products come sorted by id. Every handler holds
+// them in this one order, so that two orders competing for the same
+// scarce products cannot each take one and both be refused.
+func (r Reservation) Wanted() []Line {
+	sum := map[string]int{}
+	for _, l := range r.Lines {
+		sum[l.ProductID] += l.Quantity
+	}
+	wanted := make([]Line, 0, len(sum))
+	for _, id := range slices.Sorted(maps.Keys(sum)) {
+		wanted = append(wanted, Line{ProductID: id, Quantity: sum[id]})
+	}
+	return wanted
+}
+
+// Decided tells whether the order was granted or refused.
+func (r Reservation) Decided() bool { return r.Status != StatusReserving }
 
 // Granted tells whether the order got its units, whatever became of them.
-func (r Reservation) Granted() bool { return r.Status != StatusFailed }
+func (r Reservation) Granted() bool {
+	return r.Status == StatusReserved || r.Status == StatusSold || r.Status == StatusReleased
+}
 
-// Accounts tells whether h is the hold this record stands for: only a
-// reservation still waiting for payment has a hold, the one it decided.
-func (r Reservation) Accounts(h Hold) bool { return r.Status == StatusReserved && h.Ref == r.Ref }
+// Settled tells whether the order holds no unit any more: refused, sold
+// or released.
+func (r Reservation) Settled() bool { return r.Decided() && r.Status != StatusReserved }
+
+// Units is the number of units the order asked for.
+func (r Reservation) Units() int {
+	n := 0
+	for _, l := range r.Lines {
+		n += l.Quantity
+	}
+	return n
+}
+
+// Grant decides that the order has its units: holds has the hold of each
+// product it wants, and the total is what they were held at. It tells
+// whether that changed the record; a reservation decided already stays as
+// it was.
+func (r *Reservation) Grant(holds map[string]Hold, at time.Time) bool {
+	if r.Decided() {
+		return false
+	}
+	r.Status, r.DecidedAt, r.Holds, r.TotalCents = StatusReserved, at, make(map[string]string, len(holds)), 0
+	for id, h := range holds {
+		r.Holds[id] = h.Ref
+		r.TotalCents += int64(h.Quantity) * h.PriceCents
+	}
+	return true
+}
+
+// Refuse decides that the order cannot have its units, for reason.
+func (r *Reservation) Refuse(reason string, at time.Time) bool {
+	if r.Decided() {
+		return false
+	}
+	r.Status, r.Reason, r.DecidedAt = StatusFailed, reason, at
+	return true
+}
 
 // Sell marks the reserved units as sold, and tells whether that changed
 // the record.
-func (r *Reservation) Sell() bool {
-	if r.Status != StatusReserved {
-		return false
-	}
-	r.Status = StatusSold
-	return true
-}
+func (r *Reservation) Sell(at time.Time) bool { return r.settle(StatusSold, at) }
 
 // Release marks the reserved units as given back, and tells whether that
 // changed the record.
-func (r *Reservation) Release() bool {
+func (r *Reservation) Release(at time.Time) bool { return r.settle(StatusReleased, at) }
+
+func (r *Reservation) settle(to Status, at time.Time) bool {
 	if r.Status != StatusReserved {
 		return false
 	}
-	r.Status = StatusReleased
+	r.Status, r.SettledAt = to, at
 	return true
+}
+
+// checkOrder tells why no decision can be taken on an order.
+func checkOrder(orderID string, lines []Line) error {
+	switch {
+	case strings.TrimSpace(orderID) == "":
+		return ErrNoOrderID
+	case len(lines) == 0:
+		return ErrNoLines
+	}
+	for _, l := range lines {
+		switch {
+		case l.ProductID == "":
+			return ErrNoProductID
+		case l.Quantity <= 0:
+			return ErrInvalidQuantity
+		}
+	}
+	return nil
 }

@@ -1,0 +1,46 @@
+package app
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"time"
+
+	"github.com/example/order-saga/stock-svc/internal/domain/inventory"
+)
+
+// Stock is what every use case of the stock works on.
+type Stock struct {
+	Products     Products
+	Reservations Reservations
+	Publisher    Publisher
+	Metrics      Metrics
+	Log          *slog.Logger
+	Now          func() time.Time
+}
+
+// settle brings every product of an order in line with its record, the
+// one that decides: what a refused order held goes back, what a sold one
+// holds leaves the stock, what a released one holds goes back, and any hold
+// the record does not stand for, taken by a handler that came after the
+// decision, goes back. Each product is one ETag-checked write, or none when
+// it holds nothing for the order, so settling again, from any replica, at
+// any time, changes nothing.
+func (s Stock) settle(ctx context.Context, rec inventory.Reservation) error {
+	for _, w := range rec.Wanted() {
+		var sold int
+		p, err := s.Products.Update(ctx, w.ProductID, func(p *inventory.Product, found bool) (bool, error) {
+			var changed bool
+			sold, changed = p.Settle(rec)
+			return changed, nil
+		})
+		if err != nil {
+			return fmt.Errorf("settle %s of order %s: %w", w.ProductID, rec.OrderID, err)
+		}
+		if sold > 0 {
+			s.Metrics.UnitsSold(sold)
+		}
+		s.Metrics.StockLevel(p)
+	}
+	return nil
+}
