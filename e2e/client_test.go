@@ -48,6 +48,7 @@ type product struct {
 	PriceCents int64  `json:"priceCents"`
 	Available  int    `json:"available"`
 	Reserved   int    `json:"reserved"`
+	Sold       int    `json:"sold"`
 }
 
 type wallet struct {

@@ -164,14 +164,28 @@ func handledEvents(t *testing.T, s *stack.Stack, inst string) int {
 // (any when empty) and outcome.
 func handled(t *testing.T, s *stack.Stack, inst, eventType, outcome string) int {
 	t.Helper()
+	labels := []string{`outcome="` + outcome + `"`}
+	if eventType != "" {
+		labels = append(labels, `event_type="`+eventType+`"`)
+	}
+	return metricSum(t, s, inst, "saga_events_handled_total{", labels...)
+}
+
+// metricSum sums the series of an instance's /metrics that start with
+// prefix and carry every label given.
+func metricSum(t *testing.T, s *stack.Stack, inst, prefix string, labels ...string) int {
+	t.Helper()
 	r := newAPI(t, s).do(http.MethodGet, s.URL(inst)+"/metrics", nil, nil)
 	n := 0
+lines:
 	for _, line := range strings.Split(string(r.Body), "\n") {
-		if !strings.HasPrefix(line, "saga_events_handled_total{") || !strings.Contains(line, `outcome="`+outcome+`"`) {
+		if !strings.HasPrefix(line, prefix) {
 			continue
 		}
-		if eventType != "" && !strings.Contains(line, `event_type="`+eventType+`"`) {
-			continue
+		for _, l := range labels {
+			if !strings.Contains(line, l) {
+				continue lines
+			}
 		}
 		var v float64
 		fmt.Sscanf(line[strings.LastIndex(line, " ")+1:], "%g", &v)

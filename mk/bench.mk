@@ -6,9 +6,15 @@ MODULES += loadgen
 
 # Extra flags for the benchmark, e.g. BENCH_FLAGS='-duration 60s -rate 200'.
 BENCH_FLAGS ?=
+# The large catalog of bench-catalog, in products.
+CATALOG ?= 100000
 
-.PHONY: bench
+.PHONY: bench bench-catalog
 
 ## bench: throughput, latency, CPU and memory of the saga on a stack of its own (about a minute and a half); PROFILE=1 adds CPU profiles
 bench:
 	go run ./loadgen/cmd/bench $(if $(filter-out 0 no false,$(PROFILE)),-profile) $(BENCH_FLAGS)
+
+## bench-catalog: orders/s and CPU per order at saturation for 4 vs CATALOG (100000) products, a hot product and 2 stock-svc, each on a fresh stack (a few minutes)
+bench-catalog:
+	go run ./loadgen/cmd/bench -compare-catalog $(CATALOG) $(BENCH_FLAGS)

@@ -22,6 +22,7 @@ type Results struct {
 	StartedAt time.Time `json:"startedAt"`
 	Machine   Machine   `json:"machine"`
 	Options   Options   `json:"options"`
+	Catalog   Catalog   `json:"catalog"`
 
 	Hop         HopRun      `json:"hop"`
 	Calibration Calibration `json:"calibration"`
@@ -60,6 +61,15 @@ type Run struct {
 	OtherCPUMs float64 `json:"otherCpuMs"`
 }
 
+// Catalog is what the orders of a stack pick from, on how many stock-svc
+// instances, and how long seeding it took.
+type Catalog struct {
+	Products      int     `json:"products"`
+	Hot           float64 `json:"hot,omitempty"`
+	StockReplicas int     `json:"stockReplicas"`
+	SeedSeconds   float64 `json:"seedSeconds"`
+}
+
 // Memory is a process's resident memory.
 type Memory struct {
 	PeakMiB float64 `json:"peakMiB"` // VmHWM: the most it ever held
@@ -82,14 +92,11 @@ type Target struct {
 func Bench(ctx context.Context, o Options, out, log io.Writer) (*Results, error) {
 	started := time.Now()
 	stamp := started.Format("20060102-150405")
-	if !filepath.IsAbs(o.OutDir) {
-		o.OutDir = filepath.Join(o.Root, o.OutDir)
-	}
-	if err := os.MkdirAll(o.OutDir, 0o755); err != nil {
+	o, err := prepare(o)
+	if err != nil {
 		return nil, err
 	}
 	if o.Profile {
-		var err error
 		if o.PprofPorts, err = pprofPorts(o); err != nil {
 			return nil, err
 		}
@@ -114,15 +121,12 @@ func Bench(ctx context.Context, o Options, out, log io.Writer) (*Results, error)
 	fmt.Fprintf(log, "bare hop: %.0f delivered/s (%.0f published/s)\n", res.Hop.DeliveredPerSecond, res.Hop.PublishedPerSecond)
 
 	base := loadConfig(o, s, stamp)
-	if o.Warmup > 0 {
-		// At the fixed rate, which comes next: a warm-up that outran the
-		// saga would leave a backlog, and its memory, to the first run.
-		warm := base
-		warm.Mode, warm.Rate, warm.Duration, warm.RunID = runner.Open, o.Rate, o.Warmup, "w"+stamp
-		warm.Customers = o.Concurrency
-		if _, err := runner.Run(ctx, warm, report.Progress(log, "warm-up")); err != nil {
-			return nil, err
-		}
+	if res.Catalog, err = seedCatalog(ctx, o, base, log); err != nil {
+		return nil, err
+	}
+	base.CatalogSeeded = true
+	if err := warmUp(ctx, o, base, stamp, log); err != nil {
+		return nil, err
 	}
 
 	settle(ctx, procs, log)
@@ -170,6 +174,44 @@ func Bench(ctx context.Context, o Options, out, log io.Writer) (*Results, error)
 	return res, nil
 }
 
+// prepare checks o and makes its folder for results.
+func prepare(o Options) (Options, error) {
+	if err := o.Validate(); err != nil {
+		return o, err
+	}
+	if !filepath.IsAbs(o.OutDir) {
+		o.OutDir = filepath.Join(o.Root, o.OutDir)
+	}
+	return o, os.MkdirAll(o.OutDir, 0o755)
+}
+
+// seedCatalog puts the catalog in stock-svc once, before every run.
+func seedCatalog(ctx context.Context, o Options, base runner.Config, log io.Writer) (Catalog, error) {
+	c := Catalog{Products: o.Catalog, Hot: o.Hot, StockReplicas: o.StockReplicas}
+	fmt.Fprintf(log, "seeding %d products through stock-svc\n", o.Catalog)
+	took, err := runner.SeedCatalog(ctx, base)
+	if err != nil {
+		return c, err
+	}
+	c.SeedSeconds = took.Seconds()
+	fmt.Fprintf(log, "seeded %d products in %.1f s (%.0f a second)\n", o.Catalog, c.SeedSeconds, float64(o.Catalog)/max(c.SeedSeconds, 1e-3))
+	return c, nil
+}
+
+// warmUp puts a short load on at the fixed rate, not counted: a warm-up
+// that outran the saga would leave a backlog, and its memory, to the
+// first run.
+func warmUp(ctx context.Context, o Options, base runner.Config, stamp string, log io.Writer) error {
+	if o.Warmup <= 0 {
+		return nil
+	}
+	warm := base
+	warm.Mode, warm.Rate, warm.Duration, warm.RunID = runner.Open, o.Rate, o.Warmup, "w"+stamp
+	warm.Customers = o.Concurrency
+	_, err := runner.Run(ctx, warm, report.Progress(log, "warm-up"))
+	return err
+}
+
 // startStack brings the saga up in benchmark mode: quiet logs, Redis
 // with persistence as in `make run`, everything on free ports.
 func startStack(ctx context.Context, o Options, logFile string, log io.Writer) (s *stack.Stack, logs *os.File, stop func(), err error) {
@@ -192,12 +234,13 @@ func startStack(ctx context.Context, o Options, logFile string, log io.Writer) (
 	opts := stack.Options{
 		Root: o.Root, Dir: dir, Ports: ports, Log: logs, LogLevel: "warn", DaprLog: "error",
 		RedisAddr: fmt.Sprintf("127.0.0.1:%d", redisPort), OwnRedis: true, Persist: true,
+		Replicas: map[string]int{contracts.AppStock: o.StockReplicas},
 	}
 	if o.Profile {
 		opts.Env = pprofEnv(o, o.PprofPorts)
 		opts.DaprArgs = sidecarProfiling(o.PprofPorts)
 	}
-	fmt.Fprintf(log, "starting the stack (services, sidecars and Redis on free ports; log in %s)\n", rel(o.Root, logFile))
+	fmt.Fprintf(log, "starting the stack (services, sidecars and Redis on free ports, %d stock-svc; log in %s)\n", o.StockReplicas, rel(o.Root, logFile))
 	if s, err = stack.Start(ctx, opts); err != nil {
 		logs.Close()
 		os.RemoveAll(dir)
@@ -211,6 +254,7 @@ func loadConfig(o Options, s *stack.Stack, runID string) runner.Config {
 	cfg := runner.Defaults()
 	cfg.OrderURL, cfg.StockURL, cfg.PaymentURL = s.URL(contracts.AppOrder), s.URL(contracts.AppStock), s.URL(contracts.AppPayment)
 	cfg.Mode, cfg.RunID = runner.Closed, runID
+	cfg.Catalog, cfg.Hot = o.Catalog, o.Hot
 	cfg.FailStock, cfg.FailPayment, cfg.Pollers, cfg.Wait = o.FailStock, o.FailPayment, o.Pollers, o.Wait
 	// Every accepted order is followed to its end, however long the
 	// backlog takes to clear.
@@ -270,7 +314,9 @@ func measureRun(ctx context.Context, cfg runner.Config, procs []proc, cal Calibr
 	r.OtherCPUMs = max(machineBusy()-busyBefore-r.StackCPUMs-r.CPUMs[SelfName], 0)
 	if load.Finished > 0 {
 		r.CPUPerOrderMs = r.StackCPUMs / float64(load.Finished)
-		r.CPUPerOrderWithoutReadsMs = max(r.CPUPerOrderMs-load.PollsPerOrder*cal.CPUPerReadMs, 0)
+		if cal.Reads > 0 {
+			r.CPUPerOrderWithoutReadsMs = max(r.CPUPerOrderMs-load.PollsPerOrder*cal.CPUPerReadMs, 0)
+		}
 	}
 	report.Table(log, load)
 	fmt.Fprintln(log)

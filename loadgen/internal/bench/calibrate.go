@@ -71,7 +71,7 @@ var calibrationClient = &http.Client{Transport: &http.Transport{MaxIdleConnsPerH
 // placeOne places an order and returns its URL.
 func placeOne(ctx context.Context, orderURL string) (string, error) {
 	body, _ := json.Marshal(map[string]any{"customerId": "bench-calibration",
-		"items": []map[string]any{{"productId": runner.DefaultProducts()[0], "quantity": 1}}})
+		"items": []map[string]any{{"productId": runner.ProductID(1), "quantity": 1}}})
 	req, _ := http.NewRequestWithContext(ctx, http.MethodPost, orderURL+"/orders", bytes.NewReader(body))
 	req.Header.Set("Content-Type", "application/json")
 	resp, err := calibrationClient.Do(req)

@@ -4,7 +4,10 @@
 package bench
 
 import (
+	"errors"
 	"time"
+
+	"github.com/example/order-saga/loadgen/internal/runner"
 )
 
 // Options are the benchmark's settings.
@@ -25,6 +28,18 @@ type Options struct {
 	MaxOpen int
 	Rate    float64 // the fixed-rate run, orders per second
 	RateFor time.Duration
+
+	// Catalog is how many products are seeded before the runs, and the
+	// orders pick from; Hot is the share of orders whose first line is
+	// one hot product. StockReplicas is how many stock-svc instances run.
+	Catalog       int
+	Hot           float64
+	StockReplicas int
+	// CompareCatalog, when above 0, runs Compare instead of the whole
+	// benchmark: the saturation run alone, on a fresh stack for each of
+	// 4 products, CompareCatalog products, the same with a hot product,
+	// and the same on more stock-svc instances.
+	CompareCatalog int
 
 	FailStock, FailPayment float64
 	Wait                   time.Duration
@@ -53,6 +68,25 @@ func Defaults() Options {
 		OutDir:      "bench-results",
 		HopMessages: 20_000, HopPublishers: 32,
 		Warmup: 3 * time.Second, Concurrency: 64, Duration: 20 * time.Second, MaxOpen: 256, Rate: 100, RateFor: 20 * time.Second,
+		Catalog: runner.DefaultCatalog, StockReplicas: 1,
 		Wait: 5 * time.Second, Pollers: 32, ProfileSeconds: 10, PprofEnv: "PPROF_ADDR",
 	}
+}
+
+// Validate names every setting that cannot work.
+func (o Options) Validate() error {
+	var errs []error
+	if o.Catalog < 1 || o.CompareCatalog < 0 {
+		errs = append(errs, errors.New("the catalog must hold at least 1 product"))
+	}
+	if o.Hot < 0 || o.Hot > 1 {
+		errs = append(errs, errors.New("the hot share must be between 0 and 1"))
+	}
+	if o.StockReplicas < 1 {
+		errs = append(errs, errors.New("at least 1 stock-svc instance is needed"))
+	}
+	if o.CompareCatalog > 0 && o.Profile {
+		errs = append(errs, errors.New("profiles are taken by the whole benchmark, not by a comparison"))
+	}
+	return errors.Join(errs...)
 }

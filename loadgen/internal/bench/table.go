@@ -8,12 +8,15 @@ import (
 	"slices"
 	"strings"
 	"text/tabwriter"
+
+	"github.com/example/order-saga/loadgen/internal/report"
 )
 
 // PrintTable prints the benchmark's figures beside their targets, then
 // the CPU each process used per order.
 func PrintTable(w io.Writer, r *Results) {
-	fmt.Fprintf(w, "\nOrder saga benchmark: %s\n\n", describeRun(r))
+	fmt.Fprintf(w, "\nOrder saga benchmark: %s\n", describeRun(r.Provenance, r.Machine))
+	fmt.Fprintf(w, "Catalog: %s, seeded in %.1f s\n\n", r.Catalog.describe(), r.Catalog.SeedSeconds)
 	tw := tabwriter.NewWriter(w, 0, 0, 3, ' ', 0)
 	fmt.Fprintln(tw, "\tfigure\ttarget\t\t")
 	row := func(name, figure string, t *Target) {
@@ -97,16 +100,60 @@ func PrintTable(w io.Writer, r *Results) {
 	}
 }
 
-func describeRun(r *Results) string {
+func describeRun(p report.Provenance, m Machine) string {
 	commit := "no git commit"
-	if r.Commit != "" {
-		commit = "commit " + r.Commit[:min(len(r.Commit), 12)]
-		if r.Dirty {
+	if p.Commit != "" {
+		commit = "commit " + p.Commit[:min(len(p.Commit), 12)]
+		if p.Dirty {
 			commit += " with uncommitted changes"
 		}
 	}
 	return fmt.Sprintf("%s, %d CPUs (%s), load average %.2f before the start",
-		commit, r.Machine.CPUs, cmp.Or(r.Machine.CPUModel, "unknown model"), r.Machine.LoadAverage)
+		commit, m.CPUs, cmp.Or(m.CPUModel, "unknown model"), m.LoadAverage)
+}
+
+// PrintComparison prints a comparison as one markdown table, a row per
+// configuration, then how long each catalog took to seed and what makes
+// a figure doubtful.
+func PrintComparison(w io.Writer, c *Comparison) {
+	o := c.Options
+	capped := ""
+	if o.MaxOpen > 0 {
+		capped = fmt.Sprintf(", %d open at most", o.MaxOpen)
+	}
+	fmt.Fprintf(w, "\nCatalog comparison: %s\n", describeRun(c.Provenance, c.Machine))
+	fmt.Fprintf(w, "Saturation run of each configuration on a fresh stack: %d customers%s, %s\n\n", o.Concurrency, capped, o.Duration)
+	fmt.Fprintln(w, "| configuration | orders/s | CPU ms per order (stack) | stock-svc CPU ms per order |")
+	fmt.Fprintln(w, "|---|---:|---:|---:|")
+	for _, k := range c.Cases {
+		run := k.Saturation
+		if k.Error != "" || run.Load == nil || run.Load.Finished == 0 {
+			fmt.Fprintf(w, "| %s | - | - | - |\n", k.Catalog.describe())
+			continue
+		}
+		fmt.Fprintf(w, "| %s | %.0f | %s | %s |\n", k.Catalog.describe(), run.Load.FinishedPerSecond,
+			perOrder(run, run.StackCPUMs, false), perOrder(run, k.StockCPUMs, true))
+	}
+	fmt.Fprintln(w)
+	for _, k := range c.Cases {
+		name, run := k.Catalog.describe(), k.Saturation
+		switch {
+		case k.Error != "":
+			fmt.Fprintf(w, "%s: failed: %s (see %s)\n", name, k.Error, k.Log)
+			continue
+		case run.WallSeconds > 0:
+			fmt.Fprintf(w, "%s: seeded in %.1f s; other work on the machine %.0f%% of one CPU\n",
+				name, k.Catalog.SeedSeconds, run.OtherCPUMs/run.WallSeconds/10)
+		}
+		if l := run.Load; l != nil && (len(l.Errors) > 0 || l.Pending > 0 || l.TimedOut > 0 || len(l.Mismatches) > 0) {
+			fmt.Fprintf(w, "warning: %s: errors %v, timed out %d, pending %d, unexpected ends %v\n",
+				name, l.Errors, l.TimedOut, l.Pending, l.Mismatches)
+		}
+		if run.WallSeconds > 0 && run.OtherCPUMs/run.WallSeconds/1000 > otherWorkWarning {
+			fmt.Fprintf(w, "warning: %s: other work shared the CPUs; its figures are low\n", name)
+		}
+	}
+	fmt.Fprintln(w, "stock-svc's CPU counts every instance, not its sidecars; the share is of the stack's CPU")
 }
 
 // otherWorkWarning is the share of one CPU that other processes may use

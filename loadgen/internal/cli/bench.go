@@ -27,6 +27,11 @@ func Bench(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fs.IntVar(&o.MaxOpen, "max-open", o.MaxOpen, "saturation: most orders accepted but not final at once (0: no limit)")
 	fs.Float64Var(&o.Rate, "rate", o.Rate, "orders per second of the fixed-rate run (open loop)")
 	fs.DurationVar(&o.RateFor, "rate-duration", o.RateFor, "length of the fixed-rate run")
+	fs.IntVar(&o.Catalog, "catalog", o.Catalog, "products seeded before the runs (loadgen-1 to loadgen-<N>), which orders pick uniformly")
+	fs.Float64Var(&o.Hot, "hot", 0, "share of orders whose first line is one hot product (loadgen-1), the rest uniform")
+	fs.IntVar(&o.StockReplicas, "stock-replicas", o.StockReplicas, "stock-svc instances in the stack")
+	fs.IntVar(&o.CompareCatalog, "compare-catalog", 0, "instead of the whole benchmark, the saturation run alone on a fresh stack for each of: "+
+		"4 products, N products, N with a hot product (-hot, else 0.5), N on more stock-svc instances (-stock-replicas, else 2); one table")
 	fs.Float64Var(&o.FailStock, "fail-stock", 0, "share of orders meant to fail for stock")
 	fs.Float64Var(&o.FailPayment, "fail-payment", 0, "share of orders meant to fail for payment")
 	fs.DurationVar(&o.Wait, "wait", o.Wait, "watch orders with reads that wait this long for the final status; 0 polls instead")
@@ -57,6 +62,10 @@ func Bench(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		return err
 	}
 	o.Root = root
-	_, err = bench.Bench(ctx, o, stdout, stderr)
+	if o.CompareCatalog > 0 {
+		_, err = bench.Compare(ctx, o, stdout, stderr)
+	} else {
+		_, err = bench.Bench(ctx, o, stdout, stderr)
+	}
 	return err
 }

@@ -74,7 +74,9 @@ func Loadgen(ctx context.Context, args []string, stdout, stderr io.Writer) error
 // share.
 func bindRunFlags(fs *flag.FlagSet, cfg *runner.Config) {
 	fs.IntVar(&cfg.Customers, "customers", cfg.Customers, "open loop: customers the orders are spread over")
-	fs.Func("products", "comma-separated product ids to order (default: the load generator's own, seeded)", func(s string) error {
+	fs.IntVar(&cfg.Catalog, "catalog", cfg.Catalog, "products to seed and order, loadgen-1 to loadgen-<N>, picked uniformly (unless -products)")
+	fs.Float64Var(&cfg.Hot, "hot", 0, "share of orders whose first line is one hot product (loadgen-1), the rest uniform")
+	fs.Func("products", "comma-separated product ids to order instead of the load generator's catalog", func(s string) error {
 		cfg.Products = nil
 		for _, p := range strings.Split(s, ",") {
 			if p = strings.TrimSpace(p); p != "" {

@@ -61,6 +61,29 @@ func Table(w io.Writer, r *runner.Result) {
 	}
 	fmt.Fprintf(w, "unexpected ends  %s\n", counts(r.Mismatches, "none"))
 	fmt.Fprintf(w, "reads per order  %.1f (GET /orders/{id} until final)\n", r.PollsPerOrder)
+	fmt.Fprintf(w, "catalog          %s\n", describeCatalog(r.Config))
+	switch {
+	case r.Config.Seed && r.Config.CatalogSeeded:
+		fmt.Fprintf(w, "seeding          %.1f s (the wallets; the products were seeded before the run)\n", r.SeedSeconds)
+	case r.Config.Seed:
+		fmt.Fprintf(w, "seeding          %.1f s (the products and the wallets)\n", r.SeedSeconds)
+	}
+}
+
+// describeCatalog says what the orders picked their products from.
+func describeCatalog(c runner.Config) string {
+	n := c.Catalog
+	if len(c.Products) > 0 {
+		n = len(c.Products)
+	}
+	s := fmt.Sprintf("%d products", n)
+	if n == 1 {
+		s = "1 product"
+	}
+	if c.Hot > 0 {
+		s += fmt.Sprintf(", %g%% of the orders on one hot product", 100*c.Hot)
+	}
+	return s
 }
 
 func latencyRow(w io.Writer, name string, s stats.Summary) {

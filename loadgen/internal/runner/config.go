@@ -37,9 +37,19 @@ type Config struct {
 	// Customers is how many customers the open loop spreads orders over;
 	// the closed loop has one per Concurrency.
 	Customers int `json:"customers"`
-	// Products are the product ids orders pick from; seeded when Seed.
-	Products []string `json:"products"`
-	Seed     bool     `json:"seed"`
+	// Products are the product ids orders pick from; when empty, they
+	// pick from Catalog products loadgen-1 to loadgen-<Catalog>. Either
+	// way they are seeded when Seed.
+	Products []string `json:"products,omitempty"`
+	Catalog  int      `json:"catalog,omitempty"`
+	// Hot is the share of orders whose first line names one hot product
+	// (the catalog's first); every other line picks uniformly.
+	Hot  float64 `json:"hot,omitempty"`
+	Seed bool    `json:"seed"`
+	// CatalogSeeded says the products are in stock-svc already (the
+	// benchmark seeds them once with SeedCatalog before its runs): Seed
+	// then gives only the run's wallets.
+	CatalogSeeded bool `json:"catalogSeeded,omitempty"`
 	// FailStock and FailPayment are the shares of orders meant to be
 	// canceled: one naming an unknown product, one by a customer whose
 	// wallet is empty (which needs Seed).
@@ -69,15 +79,10 @@ type Config struct {
 func Defaults() Config {
 	return Config{
 		OrderURL: "http://127.0.0.1:8081", Mode: Closed, Concurrency: 16, Rate: 100, Duration: 10 * time.Second,
-		MaxInFlight: 10_000, Customers: 100, Products: DefaultProducts(), Seed: true,
+		MaxInFlight: 10_000, Customers: 100, Catalog: DefaultCatalog, Seed: true,
 		Wait: 5 * time.Second, Pollers: 32, PollMin: 2 * time.Millisecond, PollMax: 20 * time.Millisecond,
 		FinalTimeout: 30 * time.Second, DrainTimeout: 30 * time.Second, RequestTimeout: 10 * time.Second,
 	}
-}
-
-// DefaultProducts are the products the load generator seeds and orders.
-func DefaultProducts() []string {
-	return []string{"loadgen-1", "loadgen-2", "loadgen-3", "loadgen-4"}
 }
 
 // WithSiblingURLs fills in stock-svc's and payment-svc's URLs when they
@@ -129,8 +134,11 @@ func (c Config) Validate() error {
 	if c.Duration <= 0 {
 		errs = append(errs, errors.New("duration must be above 0"))
 	}
-	if len(c.Products) == 0 {
-		errs = append(errs, errors.New("at least one product is needed"))
+	if len(c.Products) == 0 && c.Catalog < 1 {
+		errs = append(errs, errors.New("at least one product is needed: a catalog of 1 or more, or products named"))
+	}
+	if c.Hot < 0 || c.Hot > 1 {
+		errs = append(errs, errors.New("the hot share must be between 0 and 1"))
 	}
 	if c.FailStock < 0 || c.FailPayment < 0 || c.FailStock+c.FailPayment > 1 {
 		errs = append(errs, errors.New("fail shares must be 0 or more and add up to at most 1"))

@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"math/rand/v2"
 	"strconv"
-	"sync"
 )
 
 // intent is the outcome an order is built for.
@@ -70,19 +69,21 @@ type plannedOrder struct {
 
 // planner builds orders; each goroutine that places orders has its own.
 type planner struct {
-	cfg    Config
-	people people
-	r      *rand.Rand
-	seq    int
-	stream uint64
+	cfg     Config
+	people  people
+	catalog catalog
+	r       *rand.Rand
+	seq     int
+	stream  uint64
 }
 
 func newPlanner(cfg Config, p people, stream uint64) *planner {
-	return &planner{cfg: cfg, people: p, r: rand.New(rand.NewPCG(cfg.RandSeed, stream)), stream: stream}
+	return &planner{cfg: cfg, people: p, catalog: newCatalog(cfg), r: rand.New(rand.NewPCG(cfg.RandSeed, stream)), stream: stream}
 }
 
 // next builds the next order of customer: one to three lines of one or
-// two units, with the intent drawn from the configured fail shares.
+// two units, their products picked from the catalog (see catalog.lines),
+// with the intent drawn from the configured fail shares.
 func (p *planner) next(customer string) plannedOrder {
 	p.seq++
 	in := meantToSucceed
@@ -92,9 +93,10 @@ func (p *planner) next(customer string) plannedOrder {
 	case u < p.cfg.FailStock+p.cfg.FailPayment:
 		in = meantToFailPayment
 	}
-	lines := make([]line, 1+p.r.IntN(3))
-	for i := range lines {
-		lines[i] = line{ProductID: p.cfg.Products[p.r.IntN(len(p.cfg.Products))], Quantity: 1 + p.r.IntN(2)}
+	products := p.catalog.lines(p.r, 1+p.r.IntN(3))
+	lines := make([]line, len(products))
+	for i, id := range products {
+		lines[i] = line{ProductID: id, Quantity: 1 + p.r.IntN(2)}
 	}
 	switch in {
 	case meantToFailStock:
@@ -113,42 +115,20 @@ func (p *planner) next(customer string) plannedOrder {
 	return o
 }
 
-// seed gives the run its products and wallets. Products are priced 1.00
-// to 2.50 and shared by every run; wallets are the run's own.
+// seed gives the run its products (unless CatalogSeeded) and its
+// wallets. Products are shared by every run; wallets are the run's own.
 func seed(ctx context.Context, c *client, cfg Config, p people) error {
-	type put struct {
-		url  string
-		body any
+	if !cfg.CatalogSeeded {
+		if err := seedProducts(ctx, c, cfg); err != nil {
+			return err
+		}
 	}
-	var puts []put
-	for i, id := range cfg.Products {
-		puts = append(puts, put{cfg.StockURL + "/products/" + id, map[string]any{
-			"name": "Load test product " + id, "priceCents": 100 + 50*(i%4), "available": seedAvailable,
-		}})
-	}
-	for _, id := range p.regular {
-		puts = append(puts, put{cfg.PaymentURL + "/wallets/" + id, map[string]any{"balanceCents": seedBalance}})
-	}
-	for _, id := range p.broke {
-		puts = append(puts, put{cfg.PaymentURL + "/wallets/" + id, map[string]any{"balanceCents": 0}})
-	}
-	work := make(chan put)
-	errs := make(chan error, len(puts))
-	var wg sync.WaitGroup
-	for range 8 {
-		wg.Go(func() {
-			for w := range work {
-				if err := c.put(ctx, w.url, w.body); err != nil {
-					errs <- fmt.Errorf("seed %s: %w", w.url, err)
-				}
-			}
-		})
-	}
-	for _, w := range puts {
-		work <- w
-	}
-	close(work)
-	wg.Wait()
-	close(errs)
-	return <-errs
+	wallets := append(append([]string(nil), p.regular...), p.broke...)
+	return putAll(ctx, c, len(wallets), func(i int) (string, any) {
+		balance := int64(seedBalance)
+		if i >= len(p.regular) {
+			balance = 0
+		}
+		return cfg.PaymentURL + "/wallets/" + wallets[i], map[string]any{"balanceCents": balance}
+	})
 }

@@ -95,6 +95,8 @@ func TestSettingsThatCannotWorkAreRefused(t *testing.T) {
 		{"fail shares above one", func(c *Config) { c.FailStock, c.FailPayment = 0.6, 0.6 }, "fail shares"},
 		{"payment failures without seeding", func(c *Config) { c.Seed, c.FailPayment = false, 0.1 }, "seeding"},
 		{"a poll wait shorter than the first", func(c *Config) { c.PollMax = c.PollMin / 2 }, "poll"},
+		{"an empty catalog and no product named", func(c *Config) { c.Catalog, c.Products = 0, nil }, "product"},
+		{"a hot share above one", func(c *Config) { c.Hot = 1.5 }, "hot"},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {

@@ -29,6 +29,8 @@ type Result struct {
 	// status seen.
 	ElapsedSeconds float64 `json:"elapsedSeconds"`
 	Interrupted    bool    `json:"interrupted,omitempty"`
+	// SeedSeconds is how long seeding took, before the load.
+	SeedSeconds float64 `json:"seedSeconds,omitempty"`
 
 	Sent     int64 `json:"sent"`
 	Accepted int64 `json:"accepted"`
@@ -66,10 +68,13 @@ func Run(ctx context.Context, cfg Config, progress func(Snapshot)) (*Result, err
 	c := newClient(cfg)
 	defer c.close()
 	people := newPeople(cfg)
+	var seeding time.Duration
 	if cfg.Seed {
+		start := time.Now()
 		if err := seed(ctx, c, cfg, people); err != nil {
 			return nil, err
 		}
+		seeding = time.Since(start)
 	}
 
 	col := newCollector()
@@ -100,7 +105,9 @@ func Run(ctx context.Context, cfg Config, progress func(Snapshot)) (*Result, err
 	<-watched
 	stopProgress()
 
-	return col.result(cfg, started, loadEnded, open, ctx.Err() != nil), nil
+	res := col.result(cfg, started, loadEnded, open, ctx.Err() != nil)
+	res.SeedSeconds = seeding.Seconds()
+	return res, nil
 }
 
 // reportProgress calls progress every second until the returned stop.

@@ -94,12 +94,29 @@ func (r *ProductRepository) Update(ctx context.Context, id string, fn func(p *in
 // Put is Update for a change that may create the product or bring it back:
 // the product is then added to the index. It is added on every put, so a
 // crash between the two writes is mended by putting the product again.
+//
+// A new product is written with one first-write and no read: fn is run as
+// for a product never stored, and the insert is refused if one is.
 func (r *ProductRepository) Put(ctx context.Context, id string, fn func(p *inventory.Product, found bool) (bool, error)) (inventory.Product, error) {
-	p, err := r.Update(ctx, id, fn)
+	p, created, err := r.create(ctx, id, fn)
+	if err == nil && !created {
+		p, err = r.Update(ctx, id, fn)
+	}
 	if err != nil {
 		return p, err
 	}
 	return p, r.indexed(ctx, id, !p.Deleted)
+}
+
+// create stores what fn makes of a product never stored, unless one is
+// stored already, and tells whether it did.
+func (r *ProductRepository) create(ctx context.Context, id string, fn func(p *inventory.Product, found bool) (bool, error)) (inventory.Product, bool, error) {
+	p := inventory.Product{ID: id}
+	if changed, err := fn(&p, false); err != nil || !changed {
+		return p, false, nil // decided again on the stored product, if any
+	}
+	_, created, err := r.products.Create(ctx, productKey(id), p)
+	return p, created, err
 }
 
 // indexed adds id to the index, or removes it.

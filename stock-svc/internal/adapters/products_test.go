@@ -3,9 +3,11 @@ package adapters_test
 import (
 	"context"
 	"encoding/json"
+	"fmt"
 	"testing"
 
 	"github.com/example/order-saga/contracts"
+	"github.com/example/order-saga/platform/obs"
 	"github.com/example/order-saga/platform/statestore"
 	"github.com/example/order-saga/stock-svc/internal/adapters"
 	"github.com/example/order-saga/stock-svc/internal/domain/inventory"
@@ -94,5 +96,26 @@ func TestAReservationIsStoredUnderTheKeyOfItsOrder(t *testing.T) {
 	}
 	if stored(t, backend, "reservation-o2") != nil {
 		t.Fatal("an update of no record wrote one")
+	}
+}
+
+func TestStockGaugesAreBoundedWhateverTheSizeOfTheCatalog(t *testing.T) {
+	t.Parallel()
+	m := obs.NewMetrics(contracts.AppStock)
+	metrics, err := adapters.NewStockMetrics(m)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i := range 5000 {
+		metrics.StockLevel(inventory.Product{ID: fmt.Sprintf("p-%d", i), Available: 1, Revision: 1})
+	}
+	families, err := m.Registry.Gather()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, f := range families {
+		if f.GetName() == "saga_stock_available" && len(f.GetMetric()) > 1000 {
+			t.Fatalf("%d series of saga_stock_available", len(f.GetMetric()))
+		}
 	}
 }

@@ -74,12 +74,18 @@ func (m *StockMetrics) StockReleased() { m.releases.Inc() }
 // UnitsSold counts units sold.
 func (m *StockMetrics) UnitsSold(units int) { m.soldUnits.Add(float64(units)) }
 
+// maxProductGauges bounds the products the gauges show, so that a catalog
+// of a million products cannot make a million series: the first ones
+// written since the process started are shown, and the API has the rest.
+const maxProductGauges = 1000
+
 // StockLevel shows the units of p, unless the gauges show a later copy of
 // it already. A deleted product leaves the gauges.
 func (m *StockMetrics) StockLevel(p inventory.Product) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
-	if p.Revision <= m.revisions[p.ID] {
+	shown, ok := m.revisions[p.ID]
+	if p.Revision <= shown || (!ok && len(m.revisions) >= maxProductGauges) {
 		return
 	}
 	m.revisions[p.ID] = p.Revision
