@@ -18,32 +18,38 @@ import (
 func TestNoEventIsLostWhenAServiceDiesMidWay(t *testing.T) {
 	s := ownStack(t, stack.Options{})
 
-	// A service that records its decision, then dies before announcing it:
-	// its redelivered event must finish the saga, and charge and take stock
-	// once. Each order is for 2 units at 300 cents from a wallet of 5000.
+	// A service that dies between two of its steps: its redelivered event
+	// must finish the saga, and charge and take stock once. Each order is
+	// for 2 units of each of two products at 300 cents, from a wallet of
+	// 5000.
 	for _, tc := range []struct {
 		name, inst, point string
 	}{
+		{"stock-svc dies after holding one product of two, before the other", contracts.AppStock, "stock.mid-reservation"},
 		{"stock-svc dies after reserving, before publishing", contracts.AppStock, "stock.before-publish"},
+		{"stock-svc dies after recording the sale, before the products follow", contracts.AppStock, "stock.before-settling"},
 		{"payment-svc dies after charging, before publishing", contracts.AppPayment, "payment.before-publish"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			a := newAPI(t, s)
-			p, c := "p-"+uid(), "c-"+uid()
+			p, q, c := "p-"+uid(), "q-"+uid(), "c-"+uid()
 			a.putProduct(p, 300, 10)
+			a.putProduct(q, 300, 10)
 			a.putWallet(c, 5_000)
 			restart(t, s, tc.inst, "SAGA_CRASH_AT="+tc.point)
 
-			id := a.placeOrder(c, item{p, 2}).ID
+			id := a.placeOrder(c, item{p, 2}, item{q, 2}).ID
 			expectCrash(t, s, tc.inst)
 			restart(t, s, tc.inst)
 
-			if o := a.finalOrder(id); o.Status != "CONFIRMED" {
-				t.Fatalf("order %+v, want CONFIRMED", o)
+			if o := a.finalOrder(id); o.Status != "CONFIRMED" || o.TotalCents != 1_200 {
+				t.Fatalf("order %+v, want CONFIRMED for 1200", o)
 			}
-			eventually(t, 10*time.Second, func() error { return expectProduct(a.product(p), 8, 0) }, "stock taken once")
-			if w := a.wallet(c); w.BalanceCents != 5_000-600 {
-				t.Fatalf("balance %d, want %d: charged other than once", w.BalanceCents, 5_000-600)
+			for _, id := range []string{p, q} {
+				eventually(t, 10*time.Second, func() error { return expectSold(a.product(id), 8, 0, 2) }, "stock taken once")
+			}
+			if w := a.wallet(c); w.BalanceCents != 5_000-1_200 {
+				t.Fatalf("balance %d, want %d: charged other than once", w.BalanceCents, 5_000-1_200)
 			}
 		})
 	}

@@ -12,9 +12,13 @@ import (
 	"github.com/example/order-saga/stock-svc/internal/domain/inventory"
 )
 
-// CrashBeforePublish is the point where a test may crash the service after
-// the decision is recorded and before it is announced.
-const CrashBeforePublish = "stock.before-publish"
+// Points where a test may crash the service: after the first product of an
+// order holds its units and before the others do, and after the decision is
+// recorded and before it is announced.
+const (
+	CrashMidReservation = "stock.mid-reservation"
+	CrashBeforePublish  = "stock.before-publish"
+)
 
 // ReserveStock asks for the units of a new order.
 type ReserveStock struct {
@@ -90,6 +94,7 @@ func (h ReserveStockHandler) decide(ctx context.Context, log *slog.Logger, rec i
 		}
 		holds[w.ProductID] = held
 		h.Metrics.StockLevel(p)
+		faults.Crash(log, CrashMidReservation)
 	}
 
 	at := h.Now()

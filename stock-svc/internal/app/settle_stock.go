@@ -5,8 +5,13 @@ import (
 	"fmt"
 
 	"github.com/example/order-saga/contracts"
+	"github.com/example/order-saga/platform/faults"
 	"github.com/example/order-saga/stock-svc/internal/domain/inventory"
 )
+
+// CrashBeforeSettling is the point where a test may crash the service after
+// the outcome of a payment is recorded and before the products follow it.
+const CrashBeforeSettling = "stock.before-settling"
 
 // SettleStock tells the stock how the payment of an order ended.
 type SettleStock struct {
@@ -53,6 +58,7 @@ func (h SettleStockHandler) Handle(ctx context.Context, cmd SettleStock) error {
 		h.Metrics.Contradicting(cmd.EventType)
 		return nil
 	}
+	faults.Crash(log, CrashBeforeSettling)
 	if err := h.settle(ctx, rec); err != nil {
 		return err
 	}
