@@ -65,8 +65,8 @@ func (m *StockMetrics) ReservationDecided(s inventory.Status) {
 	m.reservations.WithLabelValues(outcome(s)).Inc()
 }
 
-// Contradicting counts an event its order's record contradicts.
-func (m *StockMetrics) Contradicting(eventType string) { m.service.EventContradicting(eventType) }
+// EventContradicting counts an event its order's record contradicts.
+func (m *StockMetrics) EventContradicting(eventType string) { m.service.EventContradicting(eventType) }
 
 // StockReleased counts a reservation given back.
 func (m *StockMetrics) StockReleased() { m.releases.Inc() }

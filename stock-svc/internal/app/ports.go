@@ -54,7 +54,7 @@ type Metrics interface {
 	UnitsSold(units int)
 	// StockLevel tells a product as written.
 	StockLevel(p inventory.Product)
-	// Contradicting counts an event that contradicts what the record of
+	// EventContradicting counts an event that contradicts what the record of
 	// its order says, acknowledged without effect.
-	Contradicting(eventType string)
+	EventContradicting(eventType string)
 }

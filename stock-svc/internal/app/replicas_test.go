@@ -3,6 +3,7 @@ package app_test
 import (
 	"context"
 	"fmt"
+	"maps"
 	"math/rand/v2"
 	"reflect"
 	"slices"
@@ -157,13 +158,7 @@ func TestThreeReplicasConserveEveryUnitOverThousandsOfOrders(t *testing.T) {
 		_, err := first.put.Handle(context.Background(), app.PutProduct{ID: id, Name: id, PriceCents: 100, Available: n})
 		must(t, err)
 	}
-	ids := slices.Sorted(func(yield func(string) bool) {
-		for id := range initial {
-			if !yield(id) {
-				return
-			}
-		}
-	})
+	ids := slices.Sorted(maps.Keys(initial))
 
 	const orders = 3000
 	rng := rand.New(rand.NewPCG(1, 2))

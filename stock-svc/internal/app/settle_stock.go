@@ -51,11 +51,11 @@ func (h SettleStockHandler) Handle(ctx context.Context, cmd SettleStock) error {
 		return fmt.Errorf("settle order %s: %w", cmd.OrderID, err)
 	case !found:
 		log.WarnContext(ctx, "payment of an order the stock never saw, ignored")
-		h.Metrics.Contradicting(cmd.EventType)
+		h.Metrics.EventContradicting(cmd.EventType)
 		return nil
 	case rec.Status != want:
 		log.WarnContext(ctx, "payment outcome contradicts the order's stock, ignored", "decision", rec.Status)
-		h.Metrics.Contradicting(cmd.EventType)
+		h.Metrics.EventContradicting(cmd.EventType)
 		return nil
 	}
 	faults.Crash(log, CrashBeforeSettling)
