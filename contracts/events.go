@@ -96,3 +96,9 @@ type StockReleased struct {
 
 // EventHeader returns the header, so code can handle any event generically.
 func (h Header) EventHeader() Header { return h }
+
+// Event is what every event is: a header, and the rules of its fields.
+type Event interface {
+	EventHeader() Header
+	Validate() error
+}

@@ -1,5 +1,6 @@
 // Package contracts holds what the services agree on over the wire: event
-// types, topic names and Dapr component names. It uses only the standard
+// types and their rules, topic and component names, ports, and the kinds
+// of error every service answers the same way. It uses only the standard
 // library so that any service, tool or test can import it.
 package contracts
 
@@ -27,3 +28,25 @@ const (
 	AppStock   = "stock-svc"
 	AppPayment = "payment-svc"
 )
+
+// Default HTTP ports of the three services (PORT overrides them). The
+// manifests, the local runner and the images use the same ones.
+const (
+	PortOrder   = 8081
+	PortStock   = 8082
+	PortPayment = 8083
+)
+
+// DefaultPort is the default port of the service with the app id app, 0
+// for an app id that is not one of the three.
+func DefaultPort(app string) int {
+	switch app {
+	case AppOrder:
+		return PortOrder
+	case AppStock:
+		return PortStock
+	case AppPayment:
+		return PortPayment
+	}
+	return 0
+}

@@ -25,10 +25,10 @@ func TestNoEventIsLostWhenAServiceDiesMidWay(t *testing.T) {
 	for _, tc := range []struct {
 		name, inst, point string
 	}{
-		{"stock-svc dies after holding one product of two, before the other", contracts.AppStock, "stock.mid-reservation"},
-		{"stock-svc dies after reserving, before publishing", contracts.AppStock, "stock.before-publish"},
-		{"stock-svc dies after recording the sale, before the products follow", contracts.AppStock, "stock.before-settling"},
-		{"payment-svc dies after charging, before publishing", contracts.AppPayment, "payment.before-publish"},
+		{"stock-svc dies after holding one product of two, before the other", contracts.AppStock, contracts.FaultStockMidReservation},
+		{"stock-svc dies after reserving, before publishing", contracts.AppStock, contracts.FaultStockBeforePublish},
+		{"stock-svc dies after recording the sale, before the products follow", contracts.AppStock, contracts.FaultStockBeforeSettling},
+		{"payment-svc dies after charging, before publishing", contracts.AppPayment, contracts.FaultPaymentBeforePublish},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			a := newAPI(t, s)
@@ -58,7 +58,7 @@ func TestNoEventIsLostWhenAServiceDiesMidWay(t *testing.T) {
 		a := newAPI(t, s)
 		p, c, key := "p-"+uid(), "c-"+uid(), "key-"+uid()
 		a.putProduct(p, 100, 10)
-		restart(t, s, contracts.AppOrder, "SAGA_CRASH_AT=order.before-persist")
+		restart(t, s, contracts.AppOrder, "SAGA_CRASH_AT="+contracts.FaultOrderBeforePersist)
 
 		body := map[string]any{"customerId": c, "items": []item{{p, 1}}}
 		if r, err := tryDo(http.MethodPost, s.URL(contracts.AppOrder)+"/orders", body, map[string]string{"Idempotency-Key": key}); err == nil {

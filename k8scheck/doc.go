@@ -2,5 +2,5 @@
 // a cluster: it renders every kustomize overlay, decodes each object strictly
 // into its Kubernetes type, validates the Dapr resources against Dapr's own
 // CRD schemas, checks the project's policies (names, ports, probes, limits,
-// security), and reads the Dockerfiles and skaffold.yaml they depend on.
+// security), and reads the Dockerfile and skaffold.yaml they depend on.
 package k8scheck

@@ -6,6 +6,7 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/example/order-saga/contracts"
 	appsv1 "k8s.io/api/apps/v1"
 	corev1 "k8s.io/api/core/v1"
 	policyv1 "k8s.io/api/policy/v1"
@@ -90,8 +91,8 @@ func appProblems(m *Manifest, ref *Reference, d *appsv1.Deployment, appID string
 		add("container %s has no port named http", c.Name)
 		return probs
 	}
-	if want := ref.DefaultPorts[appID]; int(port) != want {
-		add("container port %d differs from %s's default port %d (its main.go)", port, appID, want)
+	if want := contracts.DefaultPort(appID); int(port) != want {
+		add("container port %d differs from %s's default port %d (contracts.DefaultPort)", port, appID, want)
 	}
 	if env := envValue(c, "PORT"); env != strconv.Itoa(int(port)) {
 		add("env PORT is %q, want %d (the container port)", env, port)

@@ -3,6 +3,7 @@ package k8scheck
 import (
 	"testing"
 
+	"github.com/example/order-saga/contracts"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 )
 
@@ -16,13 +17,14 @@ func TestEveryOverlayFollowsTheProjectsPolicies(t *testing.T) {
 	}
 }
 
-func TestDefaultPortsAreReadFromEachServicesMain(t *testing.T) {
+// The ports that the docs, skaffold.yaml's port-forward and the local
+// runner name are the defaults that contracts gives each service.
+func TestEachServicesDefaultPortIsTheDocumentedOne(t *testing.T) {
 	t.Parallel()
-	_, ref, _ := fixtures(t)
 	want := map[string]int{"order-svc": 8081, "stock-svc": 8082, "payment-svc": 8083}
-	for svc, port := range want {
-		if ref.DefaultPorts[svc] != port {
-			t.Errorf("%s: default port %d, want %d", svc, ref.DefaultPorts[svc], port)
+	for _, svc := range Services {
+		if got := contracts.DefaultPort(svc); got != want[svc] {
+			t.Errorf("%s: default port %d, want %d", svc, got, want[svc])
 		}
 	}
 }

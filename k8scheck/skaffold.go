@@ -6,7 +6,9 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
+	"strconv"
 
+	"github.com/example/order-saga/contracts"
 	corev1 "k8s.io/api/core/v1"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	sigsjson "sigs.k8s.io/json"
@@ -46,7 +48,15 @@ type SkaffoldArtifact struct {
 	Context string `json:"context"`
 	Docker  struct {
 		Dockerfile string `json:"dockerfile"`
+		// BuildArgs are passed as --build-arg NAME=value.
+		BuildArgs map[string]string `json:"buildArgs"`
 	} `json:"docker"`
+}
+
+// ParseDockerfile reads the artifact's Dockerfile as skaffold builds it,
+// with the artifact's build arguments.
+func (a SkaffoldArtifact) ParseDockerfile(root string) (*Dockerfile, error) {
+	return ParseDockerfile(filepath.Join(root, a.Context, a.Docker.Dockerfile), a.Docker.BuildArgs)
 }
 
 // SkaffoldManifests names the kustomize directories skaffold renders.
@@ -89,8 +99,11 @@ func LoadSkaffold(path string) (*Skaffold, error) {
 }
 
 // CheckSkaffold checks that skaffold.yaml builds every service image the
-// manifests run, from Dockerfiles that exist, renders overlays that exist,
-// and forwards a port of a Service that the manifests define.
+// manifests run, each from a Dockerfile that exists and, read with the
+// artifact's build arguments, copies only what exists, with the service's
+// name and default port as build arguments SERVICE and PORT; that it
+// renders overlays that exist; and that it forwards a port of a Service
+// that the manifests define.
 func CheckSkaffold(root string, s *Skaffold) error {
 	var errs []error
 	fail := func(format string, args ...any) { errs = append(errs, fmt.Errorf(format, args...)) }
@@ -109,8 +122,20 @@ func CheckSkaffold(root string, s *Skaffold) error {
 		if a.Context != "." {
 			fail("artifact %s: context %q, want the repository root", a.Image, a.Context)
 		}
-		if _, err := os.Stat(filepath.Join(root, a.Context, a.Docker.Dockerfile)); err != nil {
+		if d, err := a.ParseDockerfile(root); err != nil {
 			fail("artifact %s: dockerfile %q: %v", a.Image, a.Docker.Dockerfile, err)
+		} else {
+			for _, src := range d.ContextSources() {
+				if found, _ := filepath.Glob(filepath.Join(root, a.Context, src)); len(found) == 0 {
+					fail("artifact %s: %s copies %s, which does not exist", a.Image, a.Docker.Dockerfile, src)
+				}
+			}
+		}
+		if got := a.Docker.BuildArgs["SERVICE"]; got != a.Image {
+			fail("artifact %s: build arg SERVICE %q, want the image's service %q", a.Image, got, a.Image)
+		}
+		if got, want := a.Docker.BuildArgs["PORT"], strconv.Itoa(contracts.DefaultPort(a.Image)); got != want {
+			fail("artifact %s: build arg PORT %q, want %s (contracts.DefaultPort)", a.Image, got, want)
 		}
 	}
 	if !slices.Equal(slices.Sorted(slices.Values(images)), slices.Sorted(slices.Values(Services))) {

@@ -31,7 +31,11 @@ func TestSkaffoldBuildsRendersAndForwardsWhatExists(t *testing.T) {
 func TestSkaffoldCheckRefusesBrokenConfigs(t *testing.T) {
 	t.Parallel()
 	tests := []struct{ name, old, new, want string }{
-		{"a Dockerfile that does not exist", "dockerfile: stock-svc/Dockerfile", "dockerfile: stock/Dockerfile", "dockerfile \"stock/Dockerfile\""},
+		{"a Dockerfile that does not exist", "dockerfile: Dockerfile", "dockerfile: order-svc/Dockerfile", "dockerfile \"order-svc/Dockerfile\""},
+		{"a PORT that is not the service's default port", `PORT: "8082"`, `PORT: "8081"`, "artifact stock-svc: build arg PORT \"8081\", want 8082"},
+		{"a SERVICE that is not the artifact's image", "SERVICE: payment-svc", "SERVICE: stock-svc", "artifact payment-svc: build arg SERVICE \"stock-svc\""},
+		{"a SERVICE naming no directory", "SERVICE: stock-svc", "SERVICE: stock", "copies stock/go.mod, which does not exist"},
+		{"a build argument the Dockerfile does not declare", "SERVICE: order-svc", "SERVICE: order-svc\n          VERSION: \"1\"", "build argument VERSION: no ARG declares it"},
 		{"an artifact the manifests do not run", "image: payment-svc", "image: payments", "runs image \"payment-svc\", which no artifact builds"},
 		{"a kustomize path that does not exist", "- k8s/overlays/minikube", "- k8s/overlays/minikub", "kustomize path k8s/overlays/minikub"},
 		{"a port-forward to a missing Service", "resourceName: order-svc", "resourceName: orders", "matches no Service port"},

@@ -6,6 +6,7 @@ require (
 	github.com/dapr/go-sdk v1.13.0
 	github.com/example/order-saga/contracts v0.0.0
 	github.com/example/order-saga/devstack v0.0.0
+	github.com/prometheus/procfs v0.22.0
 )
 
 require (

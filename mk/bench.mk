@@ -1,7 +1,8 @@
 # The load generator and the benchmark: see docs/benchmark.md.
 #
 # loadgen is vetted and unit-tested with the other modules; its tests
-# include a short load on a real stack (own Redis, free ports).
+# start nothing. The load generator's short load on a real stack is an
+# end-to-end test (e2e/loadgen_test.go).
 MODULES += loadgen
 
 # Extra flags for the benchmark, e.g. BENCH_FLAGS='-duration 60s -rate 200'.

@@ -8,6 +8,7 @@ replace (
 )
 
 require (
+	github.com/dapr/go-sdk v1.13.0
 	github.com/example/order-saga/contracts v0.0.0
 	github.com/example/order-saga/platform v0.0.0
 	github.com/go-chi/chi/v5 v5.5.0
@@ -20,7 +21,6 @@ require (
 	github.com/cespare/xxhash/v2 v2.3.0 // indirect
 	github.com/dapr/dapr v1.16.0 // indirect
 	github.com/dapr/durabletask-go v0.10.0 // indirect
-	github.com/dapr/go-sdk v1.13.0 // indirect
 	github.com/dapr/kit v0.16.1 // indirect
 	github.com/go-logr/logr v1.4.4 // indirect
 	github.com/go-logr/stdr v1.2.2 // indirect

@@ -3,29 +3,9 @@
 package main
 
 import (
-	"fmt"
-	"os"
-
 	"github.com/example/order-saga/contracts"
-	"github.com/example/order-saga/platform/app"
+	"github.com/example/order-saga/platform/frame"
 	"github.com/example/order-saga/stock-svc/internal/service"
 )
 
-func main() {
-	if err := run(); err != nil {
-		fmt.Fprintln(os.Stderr, "stock-svc:", err)
-		os.Exit(1)
-	}
-}
-
-func run() error {
-	cfg, err := app.LoadConfig(contracts.AppStock, 8082)
-	if err != nil {
-		return err
-	}
-	svc, err := service.New(cfg)
-	if err != nil {
-		return err
-	}
-	return svc.Run()
-}
+func main() { frame.Main(contracts.AppStock, contracts.PortStock, service.New) }

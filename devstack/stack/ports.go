@@ -24,9 +24,9 @@ var Apps = []string{contracts.AppOrder, contracts.AppStock, contracts.AppPayment
 // DefaultPorts are the documented local ports.
 func DefaultPorts() map[string]Ports {
 	return map[string]Ports{
-		contracts.AppOrder:   {App: 8081, DaprHTTP: 3501, DaprGRPC: 50001, DaprInternal: 50011, DaprMetrics: 9091},
-		contracts.AppStock:   {App: 8082, DaprHTTP: 3502, DaprGRPC: 50002, DaprInternal: 50012, DaprMetrics: 9092},
-		contracts.AppPayment: {App: 8083, DaprHTTP: 3503, DaprGRPC: 50003, DaprInternal: 50013, DaprMetrics: 9093},
+		contracts.AppOrder:   {App: contracts.PortOrder, DaprHTTP: 3501, DaprGRPC: 50001, DaprInternal: 50011, DaprMetrics: 9091},
+		contracts.AppStock:   {App: contracts.PortStock, DaprHTTP: 3502, DaprGRPC: 50002, DaprInternal: 50012, DaprMetrics: 9092},
+		contracts.AppPayment: {App: contracts.PortPayment, DaprHTTP: 3503, DaprGRPC: 50003, DaprInternal: 50013, DaprMetrics: 9093},
 	}
 }
 

@@ -4,25 +4,22 @@ package problem
 import (
 	"encoding/json"
 	"net/http"
+
+	"github.com/example/order-saga/contracts"
 )
 
 // ContentType of a problem details body.
 const ContentType = "application/problem+json"
 
-// FieldError names one invalid field of a request.
-type FieldError struct {
-	Field  string `json:"field"`
-	Detail string `json:"detail"`
-}
-
 // Details is the body of an error response. Type is a stable slug that
-// clients can switch on; Detail is for people.
+// clients can switch on; Detail is for people; Errors names each invalid
+// field.
 type Details struct {
-	Type   string       `json:"type"`
-	Title  string       `json:"title"`
-	Status int          `json:"status"`
-	Detail string       `json:"detail,omitempty"`
-	Errors []FieldError `json:"errors,omitempty"`
+	Type   string                 `json:"type"`
+	Title  string                 `json:"title"`
+	Status int                    `json:"status"`
+	Detail string                 `json:"detail,omitempty"`
+	Errors []contracts.FieldError `json:"errors,omitempty"`
 }
 
 // Error lets a Details travel as an error from a use case to the edge.
@@ -35,16 +32,9 @@ func New(status int, slug, detail string) *Details {
 }
 
 // Invalid returns a 422 problem naming each bad field.
-func Invalid(fields []FieldError) *Details {
-	d := New(http.StatusUnprocessableEntity, "validation-failed", "")
+func Invalid(fields []contracts.FieldError) *Details {
+	d := New(http.StatusUnprocessableEntity, "validation-failed", "invalid fields: "+contracts.FieldErrors(fields).String())
 	d.Errors = fields
-	d.Detail = "invalid fields:"
-	for i, f := range fields {
-		if i > 0 {
-			d.Detail += ";"
-		}
-		d.Detail += " " + f.Field + " " + f.Detail
-	}
 	return d
 }
 

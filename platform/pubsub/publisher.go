@@ -28,15 +28,19 @@ func NewPublisher(backend Backend, name string) *Publisher {
 	return &Publisher{backend: backend, pubsub: name}
 }
 
-// Publish sends event, whose header is h, on the topic of its type. The
-// CloudEvent id and type are the event's own, so a republished event is
-// recognisably the same one.
-func (p *Publisher) Publish(ctx context.Context, h contracts.Header, event any) error {
+// Publish sends ev on the topic of its type. The CloudEvent id and type
+// are the event's own, so a republished event is recognisably the same
+// one. An event that breaks its own rules is never sent.
+func (p *Publisher) Publish(ctx context.Context, ev contracts.Event) error {
+	h := ev.EventHeader()
 	topic := contracts.TopicOf(h.Type)
 	if topic == "" {
 		return fmt.Errorf("publish %s: no topic for this event type", h.Type)
 	}
-	data, err := json.Marshal(event)
+	if err := ev.Validate(); err != nil {
+		return fmt.Errorf("publish %s %s: %w", h.Type, h.EventID, err)
+	}
+	data, err := json.Marshal(ev)
 	if err != nil {
 		return fmt.Errorf("encode %s: %w", h.Type, err)
 	}
@@ -48,7 +52,7 @@ func (p *Publisher) Publish(ctx context.Context, h contracts.Header, event any) 
 		dapr.PublishEventWithContentType("application/json"),
 		dapr.PublishEventWithMetadata(meta))
 	if err != nil {
-		return fmt.Errorf("publish %s %s: %w", h.Type, h.EventID, err)
+		return contracts.Unavailable("the broker did not take the event", fmt.Errorf("publish %s %s: %w", h.Type, h.EventID, err))
 	}
 	return nil
 }

@@ -24,6 +24,8 @@ import (
 	dapr "github.com/dapr/go-sdk/client"
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/status"
+
+	"github.com/example/order-saga/contracts"
 )
 
 // ErrUnchanged is returned by a mutation that leaves the value as it was:
@@ -136,7 +138,7 @@ func (s *Store[T]) Create(ctx context.Context, key string, v T) (stored T, creat
 		return stored, false, err
 	}
 	if !found {
-		return stored, false, fmt.Errorf("create %s in %s: %w", key, s.name, saveErr)
+		return stored, false, unavailable(fmt.Errorf("create %s in %s: %w", key, s.name, saveErr))
 	}
 	return stored, false, nil
 }
@@ -150,11 +152,11 @@ func (s *Store[T]) GetMany(ctx context.Context, keys []string) (map[string]T, er
 	}
 	items, err := s.backend.GetBulkState(ctx, s.name, keys, nil, bulkParallelism)
 	if err != nil {
-		return nil, fmt.Errorf("get %d keys from %s: %w", len(keys), s.name, err)
+		return nil, unavailable(fmt.Errorf("get %d keys from %s: %w", len(keys), s.name, err))
 	}
 	for _, item := range items {
 		if item.Error != "" {
-			return nil, fmt.Errorf("get %s from %s: %s", item.Key, s.name, item.Error)
+			return nil, unavailable(fmt.Errorf("get %s from %s: %s", item.Key, s.name, item.Error))
 		}
 		if len(item.Value) == 0 {
 			continue
@@ -247,7 +249,12 @@ func (s *Store[T]) commit(ctx context.Context, key string, batch []*mutation[T])
 		}
 		lastErr = err
 	}
-	return fmt.Errorf("update %s in %s: %w", key, s.name, lastErr)
+	return unavailable(fmt.Errorf("update %s in %s: %w", key, s.name, lastErr))
+}
+
+// unavailable marks a failure of the store, which a retry may not meet.
+func unavailable(err error) error {
+	return contracts.Unavailable("the state store could not be read or written; try again", err)
 }
 
 // apply runs the batch on v in turn, and tells whether any mutation
@@ -281,7 +288,7 @@ func (s *Store[T]) current(ctx context.Context, key string) (v T, etag string, f
 func (s *Store[T]) read(ctx context.Context, key string) (v T, etag string, found bool, err error) {
 	item, err := s.backend.GetState(ctx, s.name, key, nil)
 	if err != nil {
-		return v, "", false, fmt.Errorf("get %s from %s: %w", key, s.name, err)
+		return v, "", false, unavailable(fmt.Errorf("get %s from %s: %w", key, s.name, err))
 	}
 	if item == nil || len(item.Value) == 0 {
 		return v, "", false, nil

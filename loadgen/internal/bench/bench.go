@@ -11,7 +11,6 @@ import (
 	"github.com/example/order-saga/contracts"
 	"github.com/example/order-saga/devstack/stack"
 	"github.com/example/order-saga/loadgen/internal/hop"
-	"github.com/example/order-saga/loadgen/internal/procstat"
 	"github.com/example/order-saga/loadgen/internal/report"
 	"github.com/example/order-saga/loadgen/internal/runner"
 )
@@ -24,10 +23,12 @@ type Results struct {
 	Options   Options   `json:"options"`
 	Catalog   Catalog   `json:"catalog"`
 
-	Hop         HopRun      `json:"hop"`
-	Calibration Calibration `json:"calibration"`
-	Saturation  Run         `json:"saturation"`
-	FixedRate   Run         `json:"fixedRate"`
+	Hop HopRun `json:"hop"`
+	// IdleCPUMsPerSecond is what the stack uses with no order, all its
+	// processes together.
+	IdleCPUMsPerSecond float64 `json:"idleCpuMsPerSecond"`
+	Saturation         Run     `json:"saturation"`
+	FixedRate          Run     `json:"fixedRate"`
 	// MemoryAtRate is each process's resident memory after the fixed-rate
 	// run, which comes before the saturation run; Memory is at the end.
 	MemoryAtRate map[string]Memory `json:"memoryAtRate"`
@@ -52,10 +53,7 @@ type Run struct {
 	CPUMs         map[string]float64 `json:"cpuMs"`
 	StackCPUMs    float64            `json:"stackCpuMs"` // services, sidecars and Redis
 	CPUPerOrderMs float64            `json:"cpuPerOrderMs"`
-	// CPUPerOrderWithoutReadsMs leaves out what the load generator's
-	// reads of each order until it is final cost, by the calibration.
-	CPUPerOrderWithoutReadsMs float64 `json:"cpuPerOrderWithoutReadsMs"`
-	WallSeconds               float64 `json:"wallSeconds"`
+	WallSeconds   float64            `json:"wallSeconds"`
 	// OtherCPUMs is the CPU the rest of the machine used meanwhile: a
 	// figure well above 0 means the benchmark shared the CPUs.
 	OtherCPUMs float64 `json:"otherCpuMs"`
@@ -130,17 +128,15 @@ func Bench(ctx context.Context, o Options, out, log io.Writer) (*Results, error)
 	}
 
 	settle(ctx, procs, log)
-	fmt.Fprintln(log, "calibrating: the stack at rest, then reading one order over and over")
-	if res.Calibration, err = calibrate(ctx, s, procs); err != nil {
-		return nil, err
-	}
+	fmt.Fprintln(log, "measuring the stack at rest")
+	res.IdleCPUMsPerSecond = idleCPU(ctx, procs)
 
 	// The fixed rate first, so that what each process holds at that rate
 	// is read before saturation drives it up.
 	fixed := base
 	fixed.Mode, fixed.Rate, fixed.Duration, fixed.RunID = runner.Open, o.Rate, o.RateFor, "r"+stamp
 	fixed.Customers = o.Concurrency
-	if res.FixedRate, err = measureRun(ctx, fixed, procs, res.Calibration, log); err != nil {
+	if res.FixedRate, err = measureRun(ctx, fixed, procs, log); err != nil {
 		return nil, err
 	}
 	res.MemoryAtRate = memory(usage(withSelf(procs)))
@@ -156,7 +152,7 @@ func Bench(ctx context.Context, o Options, out, log io.Writer) (*Results, error)
 			profiles <- fetchProfiles(ctx, o.PprofPorts, seconds, filepath.Join(o.OutDir, stamp+"-"))
 		}()
 	}
-	if res.Saturation, err = measureRun(ctx, sat, procs, res.Calibration, log); err != nil {
+	if res.Saturation, err = measureRun(ctx, sat, procs, log); err != nil {
 		return nil, err
 	}
 	if profiles != nil {
@@ -255,7 +251,7 @@ func loadConfig(o Options, s *stack.Stack, runID string) runner.Config {
 	cfg.OrderURL, cfg.StockURL, cfg.PaymentURL = s.URL(contracts.AppOrder), s.URL(contracts.AppStock), s.URL(contracts.AppPayment)
 	cfg.Mode, cfg.RunID = runner.Closed, runID
 	cfg.Catalog, cfg.Hot = o.Catalog, o.Hot
-	cfg.FailStock, cfg.FailPayment, cfg.Pollers, cfg.Wait = o.FailStock, o.FailPayment, o.Pollers, o.Wait
+	cfg.FailStock, cfg.FailPayment, cfg.Wait = o.FailStock, o.FailPayment, o.Wait
 	// Every accepted order is followed to its end, however long the
 	// backlog takes to clear.
 	cfg.FinalTimeout, cfg.DrainTimeout = 5*time.Minute, 5*time.Minute
@@ -302,7 +298,7 @@ func measureHop(ctx context.Context, o Options, s *stack.Stack, logs io.Writer) 
 
 // measureRun puts one load on the stack and reads what every process
 // used meanwhile.
-func measureRun(ctx context.Context, cfg runner.Config, procs []proc, cal Calibration, log io.Writer) (Run, error) {
+func measureRun(ctx context.Context, cfg runner.Config, procs []proc, log io.Writer) (Run, error) {
 	all := withSelf(procs)
 	before, busyBefore, start := usage(all), machineBusy(), time.Now()
 	load, err := runner.Run(ctx, cfg, report.Progress(log, cfg.Mode))
@@ -314,28 +310,16 @@ func measureRun(ctx context.Context, cfg runner.Config, procs []proc, cal Calibr
 	r.OtherCPUMs = max(machineBusy()-busyBefore-r.StackCPUMs-r.CPUMs[SelfName], 0)
 	if load.Finished > 0 {
 		r.CPUPerOrderMs = r.StackCPUMs / float64(load.Finished)
-		if cal.Reads > 0 {
-			r.CPUPerOrderWithoutReadsMs = max(r.CPUPerOrderMs-load.PollsPerOrder*cal.CPUPerReadMs, 0)
-		}
 	}
 	report.Table(log, load)
 	fmt.Fprintln(log)
 	return r, ctx.Err()
 }
 
-// machineBusy is the machine's busy CPU time so far, in ms.
-func machineBusy() float64 {
-	d, err := procstat.MachineBusy()
-	if err != nil {
-		return 0
-	}
-	return float64(d) / float64(time.Millisecond)
-}
-
-func memory(u map[string]procstat.Usage) map[string]Memory {
+func memory(u map[string]processUsage) map[string]Memory {
 	out := make(map[string]Memory, len(u))
 	for name, v := range u {
-		out[name] = Memory{PeakMiB: mib(v.PeakRSS), EndMiB: mib(v.RSS)}
+		out[name] = Memory{PeakMiB: mib(v.peakRSS), EndMiB: mib(v.rss)}
 	}
 	return out
 }

@@ -67,7 +67,7 @@ func comparedCatalogs(o Options) []Catalog {
 // Compare runs the saturation phase once per compared configuration, each
 // on a fresh stack seeded with its catalog, and prints one markdown table
 // of them to out; it writes <OutDir>/<timestamp>-catalog.json. The bare
-// hop, the calibration and the fixed-rate run are left out, so that it
+// hop, the stack at rest and the fixed-rate run are left out, so that it
 // takes a few minutes. A configuration that fails is reported in the
 // table and the next one runs.
 func Compare(ctx context.Context, o Options, out, log io.Writer) (*Comparison, error) {
@@ -131,7 +131,7 @@ func compareOne(ctx context.Context, o Options, stamp, logFile string, k *Case, 
 	settle(ctx, procs, log)
 	sat := base
 	sat.Concurrency, sat.Duration, sat.MaxOpen, sat.RunID = o.Concurrency, o.Duration, o.MaxOpen, "s"+stamp
-	if k.Saturation, err = measureRun(ctx, sat, procs, Calibration{}, log); err != nil {
+	if k.Saturation, err = measureRun(ctx, sat, procs, log); err != nil {
 		return err
 	}
 	k.StockCPUMs = appCPU(k.Saturation.CPUMs, contracts.AppStock)

@@ -42,8 +42,7 @@ type Options struct {
 	CompareCatalog int
 
 	FailStock, FailPayment float64
-	Wait                   time.Duration
-	Pollers                int
+	Wait                   time.Duration // of each read of an order, for its final status
 
 	// Profile fetches a CPU profile of each service during the saturation
 	// run, from the pprof server each service is told to open through the
@@ -69,7 +68,7 @@ func Defaults() Options {
 		HopMessages: 20_000, HopPublishers: 32,
 		Warmup: 3 * time.Second, Concurrency: 64, Duration: 20 * time.Second, MaxOpen: 256, Rate: 100, RateFor: 20 * time.Second,
 		Catalog: runner.DefaultCatalog, StockReplicas: 1,
-		Wait: 5 * time.Second, Pollers: 32, ProfileSeconds: 10, PprofEnv: "PPROF_ADDR",
+		Wait: 5 * time.Second, ProfileSeconds: 10, PprofEnv: "PPROF_ADDR",
 	}
 }
 

@@ -1,16 +1,20 @@
 package bench
 
 import (
+	"context"
 	"fmt"
+	"io"
+	"math"
 	"os"
 	"time"
 
+	"github.com/prometheus/procfs"
+
 	"github.com/example/order-saga/devstack/stack"
-	"github.com/example/order-saga/loadgen/internal/procstat"
 )
 
-// SelfName names the benchmark's own process (load generator, pollers and
-// the no-op subscriber) in the figures; it is never counted as the stack.
+// SelfName names the benchmark's own process (load generator and the
+// no-op subscriber) in the figures; it is never counted as the stack.
 const SelfName = "loadgen"
 
 // proc is one measured process.
@@ -32,12 +36,40 @@ func stackProcs(s *stack.Stack) ([]proc, error) {
 	return out, nil
 }
 
+func withSelf(procs []proc) []proc {
+	return append(append([]proc(nil), procs...), proc{SelfName, os.Getpid()})
+}
+
+// processUsage is what one process has consumed since it started, as
+// /proc/<pid>/stat and /proc/<pid>/status tell.
+type processUsage struct {
+	cpu     time.Duration // user and system time of all its threads, children not included
+	rss     uint64        // resident memory now, in bytes
+	peakRSS uint64        // the most resident memory so far (VmHWM), in bytes
+}
+
+func readUsage(pid int) (processUsage, error) {
+	p, err := procfs.NewProc(pid)
+	if err != nil {
+		return processUsage{}, err
+	}
+	st, err := p.Stat()
+	if err != nil {
+		return processUsage{}, err
+	}
+	status, err := p.NewStatus()
+	if err != nil {
+		return processUsage{}, err
+	}
+	return processUsage{cpu: seconds(st.CPUTime()), rss: status.VmRSS, peakRSS: status.VmHWM}, nil
+}
+
 // usage reads every process at once; a process that cannot be read (it
 // ended) is left out.
-func usage(procs []proc) map[string]procstat.Usage {
-	out := make(map[string]procstat.Usage, len(procs))
+func usage(procs []proc) map[string]processUsage {
+	out := make(map[string]processUsage, len(procs))
 	for _, p := range procs {
-		if u, err := procstat.Read(p.pid); err == nil {
+		if u, err := readUsage(p.pid); err == nil {
 			out[p.name] = u
 		}
 	}
@@ -45,16 +77,91 @@ func usage(procs []proc) map[string]procstat.Usage {
 }
 
 // cpuBetween is the CPU each process used between two readings, in ms.
-func cpuBetween(before, after map[string]procstat.Usage) map[string]float64 {
+func cpuBetween(before, after map[string]processUsage) map[string]float64 {
 	out := make(map[string]float64, len(after))
 	for name, a := range after {
 		if b, ok := before[name]; ok {
-			out[name] = float64(a.CPU-b.CPU) / float64(time.Millisecond)
+			out[name] = millis(a.cpu - b.cpu)
 		}
 	}
 	return out
 }
 
-func withSelf(procs []proc) []proc {
-	return append(append([]proc(nil), procs...), proc{SelfName, os.Getpid()})
+// sum is the CPU of the stack's processes in cpu, the benchmark's own
+// left out.
+func sum(cpu map[string]float64) float64 {
+	var total float64
+	for name, v := range cpu {
+		if name != SelfName {
+			total += v
+		}
+	}
+	return total
+}
+
+// machineBusy is the CPU time all CPUs of the machine have spent on any
+// work since boot, in ms, or 0 when /proc/stat cannot be read.
+func machineBusy() float64 {
+	fs, err := procfs.NewDefaultFS()
+	if err != nil {
+		return 0
+	}
+	st, err := fs.Stat()
+	if err != nil {
+		return 0
+	}
+	return millis(busy(st.CPUTotal))
+}
+
+// busy is the time in every state but idle and I/O wait; guest time is
+// counted in user time already.
+func busy(c procfs.CPUStat) time.Duration {
+	return seconds(c.User + c.Nice + c.System + c.IRQ + c.SoftIRQ + c.Steal)
+}
+
+// seconds is s seconds, to the nearest nanosecond: procfs gives clock
+// ticks as fractions of a second.
+func seconds(s float64) time.Duration { return time.Duration(math.Round(s * float64(time.Second))) }
+
+func millis(d time.Duration) float64 { return float64(d) / float64(time.Millisecond) }
+
+// idleFor is how long the stack at rest is measured.
+const idleFor = 2 * time.Second
+
+// idleCPU is what the stack uses with no order, in ms of CPU per second.
+func idleCPU(ctx context.Context, procs []proc) float64 {
+	before, start := usage(procs), time.Now()
+	select {
+	case <-time.After(idleFor):
+	case <-ctx.Done():
+	}
+	return sum(cpuBetween(before, usage(procs))) / time.Since(start).Seconds()
+}
+
+// settle waits until the stack is close to rest, so that the tail of one
+// run (events still on their way once every order is final) is not
+// counted in the next.
+func settle(ctx context.Context, procs []proc, log io.Writer) {
+	const (
+		every  = 500 * time.Millisecond
+		atRest = 50.0 // ms of CPU per second, all processes together
+		limit  = 60 * time.Second
+	)
+	deadline := time.Now().Add(limit)
+	tick := time.NewTicker(every)
+	defer tick.Stop()
+	prev := usage(procs)
+	for time.Now().Before(deadline) {
+		select {
+		case <-tick.C:
+		case <-ctx.Done():
+			return
+		}
+		cur := usage(procs)
+		if sum(cpuBetween(prev, cur))/every.Seconds() < atRest {
+			return
+		}
+		prev = cur
+	}
+	fmt.Fprintf(log, "the stack did not come to rest within %s; going on\n", limit)
 }

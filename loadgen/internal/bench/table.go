@@ -58,9 +58,7 @@ func PrintTable(w io.Writer, r *Results) {
 	row("final latency at "+rate+", p99", fmt.Sprintf("%.1f ms", fixed.Final.P99Ms), find("p99 final latency at "+rate))
 	row("final latency at "+rate+", max", fmt.Sprintf("%.1f ms", fixed.Final.MaxMs), nil)
 	row("CPU per order at saturation", fmt.Sprintf("%.2f ms", r.Saturation.CPUPerOrderMs), find("CPU per order at saturation"))
-	row(fmt.Sprintf("  without the %.1f reads per order until final", sat.PollsPerOrder), fmt.Sprintf("%.2f ms", r.Saturation.CPUPerOrderWithoutReadsMs), nil)
 	row("CPU per order at "+rate, fmt.Sprintf("%.2f ms", r.FixedRate.CPUPerOrderMs), find("CPU per order at "+rate))
-	row(fmt.Sprintf("  without the %.1f reads per order until final", fixed.PollsPerOrder), fmt.Sprintf("%.2f ms", r.FixedRate.CPUPerOrderWithoutReadsMs), nil)
 	for _, name := range processOrder(r.Memory) {
 		label := fmt.Sprintf("peak RSS of %s at %s / at saturation", name, rate)
 		figure := fmt.Sprintf("%.1f / %.1f MiB", r.MemoryAtRate[name].PeakMiB, r.Memory[name].PeakMiB)
@@ -85,7 +83,7 @@ func PrintTable(w io.Writer, r *Results) {
 	}
 	tw.Flush()
 	fmt.Fprintf(w, "\nbare hop: %.3f ms of CPU per message (its sidecar and Redis), %.0f published/s\n", r.Hop.CPUPerHopMs, r.Hop.PublishedPerSecond)
-	fmt.Fprintf(w, "stack at rest: %.1f ms of CPU per second; one read of an order: %.3f ms\n", r.Calibration.IdleCPUMsPerSecond, r.Calibration.CPUPerReadMs)
+	fmt.Fprintf(w, "stack at rest: %.1f ms of CPU per second\n", r.IdleCPUMsPerSecond)
 	for _, run := range []Run{r.Saturation, r.FixedRate} {
 		if run.WallSeconds > 0 {
 			fmt.Fprintf(w, "other work on the machine during the %s: %.0f%% of one CPU\n", describeLoad(run.Load.Config.Mode), run.OtherCPUMs/run.WallSeconds/10)

@@ -60,7 +60,7 @@ func Table(w io.Writer, r *runner.Result) {
 		fmt.Fprintf(w, "  first %s: %s\n", k, r.ErrorSamples[k])
 	}
 	fmt.Fprintf(w, "unexpected ends  %s\n", counts(r.Mismatches, "none"))
-	fmt.Fprintf(w, "reads per order  %.1f (GET /orders/{id} until final)\n", r.PollsPerOrder)
+	fmt.Fprintf(w, "reads per order  %.1f (GET /orders/{id}?wait=%s until final)\n", r.ReadsPerOrder, r.Config.Wait)
 	fmt.Fprintf(w, "catalog          %s\n", describeCatalog(r.Config))
 	switch {
 	case r.Config.Seed && r.Config.CatalogSeeded:

@@ -11,12 +11,12 @@ import (
 // collector gathers what happened to every order. Counters read by the
 // progress line are atomic; the rest sits behind one mutex.
 type collector struct {
-	sent, accepted, finished, timedOut, errors, polls atomic.Int64
+	sent, accepted, finished, timedOut, errors, reads atomic.Int64
 
 	mu           sync.Mutex
-	accept       stats.Histogram // POST to 202
-	final        stats.Histogram // POST to the first read of the final status
-	saga         stats.Histogram // creation to final status, by the services' clocks
+	accept       stats.Samples // POST to 202
+	final        stats.Samples // POST to the read that saw the final status
+	saga         stats.Samples // creation to final status, by the services' clocks
 	byStatus     map[string]int64
 	errorKinds   map[string]int64
 	errorSamples map[string]string
@@ -78,4 +78,4 @@ func (c *collector) markFinal(p *pending, o orderState, seen time.Time) {
 
 func (c *collector) markTimedOut() { c.timedOut.Add(1) }
 
-func (c *collector) countPoll() { c.polls.Add(1) }
+func (c *collector) countRead() { c.reads.Add(1) }

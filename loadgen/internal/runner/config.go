@@ -6,8 +6,12 @@ package runner
 import (
 	"errors"
 	"fmt"
+	"net"
 	"net/url"
+	"strconv"
 	"time"
+
+	"github.com/example/order-saga/contracts"
 )
 
 // Modes of arrival.
@@ -58,13 +62,10 @@ type Config struct {
 	// IdempotencyKey sends an Idempotency-Key with every order.
 	IdempotencyKey bool `json:"idempotencyKey"`
 
-	// Wait, when above zero, watches each order with reads that wait up
-	// to this long for the final status (GET /orders/{id}?wait=), instead
-	// of polling with Pollers.
+	// Wait is how long each read of an accepted order waits for its final
+	// status (GET /orders/{id}?wait=); order-svc answers as soon as the
+	// order is final, so that most orders take one read.
 	Wait           time.Duration `json:"wait"`
-	Pollers        int           `json:"pollers"`
-	PollMin        time.Duration `json:"pollMin"`
-	PollMax        time.Duration `json:"pollMax"`
 	FinalTimeout   time.Duration `json:"finalTimeout"`   // per order, from its POST
 	DrainTimeout   time.Duration `json:"drainTimeout"`   // after the load, for the last finals
 	RequestTimeout time.Duration `json:"requestTimeout"` // per HTTP request
@@ -78,31 +79,30 @@ type Config struct {
 // Defaults returns a configuration with every tuning knob set.
 func Defaults() Config {
 	return Config{
-		OrderURL: "http://127.0.0.1:8081", Mode: Closed, Concurrency: 16, Rate: 100, Duration: 10 * time.Second,
+		OrderURL: fmt.Sprintf("http://127.0.0.1:%d", contracts.PortOrder), Mode: Closed, Concurrency: 16, Rate: 100, Duration: 10 * time.Second,
 		MaxInFlight: 10_000, Customers: 100, Catalog: DefaultCatalog, Seed: true,
-		Wait: 5 * time.Second, Pollers: 32, PollMin: 2 * time.Millisecond, PollMax: 20 * time.Millisecond,
-		FinalTimeout: 30 * time.Second, DrainTimeout: 30 * time.Second, RequestTimeout: 10 * time.Second,
+		Wait: 5 * time.Second, FinalTimeout: 30 * time.Second, DrainTimeout: 30 * time.Second, RequestTimeout: 10 * time.Second,
 	}
 }
 
 // WithSiblingURLs fills in stock-svc's and payment-svc's URLs when they
-// are empty: the same host as order-svc, on ports 8082 and 8083.
+// are empty: the same host as order-svc, on their default ports.
 func (c Config) WithSiblingURLs() Config {
 	u, err := url.Parse(c.OrderURL)
 	if err != nil || u.Hostname() == "" {
 		return c
 	}
-	sibling := func(port string) string {
+	sibling := func(port int) string {
 		v := *u
-		v.Host = u.Hostname() + ":" + port
+		v.Host = net.JoinHostPort(u.Hostname(), strconv.Itoa(port))
 		v.Path = ""
 		return v.String()
 	}
 	if c.StockURL == "" {
-		c.StockURL = sibling("8082")
+		c.StockURL = sibling(contracts.PortStock)
 	}
 	if c.PaymentURL == "" {
-		c.PaymentURL = sibling("8083")
+		c.PaymentURL = sibling(contracts.PortPayment)
 	}
 	return c
 }
@@ -149,8 +149,10 @@ func (c Config) Validate() error {
 	if c.Seed && (c.StockURL == "" || c.PaymentURL == "") {
 		errs = append(errs, errors.New("seeding needs stock-svc's and payment-svc's URLs"))
 	}
-	if c.Pollers < 1 || c.PollMin <= 0 || c.PollMax < c.PollMin {
-		errs = append(errs, errors.New("pollers must be at least 1 and 0 < poll-min <= poll-max"))
+	// A read that waited longer than a request may last would end as a
+	// timeout rather than as an answer.
+	if c.Wait <= 0 || c.Wait >= c.RequestTimeout {
+		errs = append(errs, errors.New("the wait of a read must be above 0 and below the request timeout"))
 	}
 	if c.RunID == "" {
 		errs = append(errs, errors.New("a run id is needed"))

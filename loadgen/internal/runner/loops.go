@@ -7,8 +7,9 @@ import (
 	"time"
 )
 
-// errorPause keeps a customer whose order failed from retrying in a tight
-// loop against a service that is down.
+// errorPause keeps a customer whose order failed, and a read of an order
+// that failed, from being tried again in a tight loop against a service
+// that is down.
 const errorPause = 10 * time.Millisecond
 
 // placer posts orders and hands the accepted ones to the watcher.
@@ -39,7 +40,7 @@ func (pl placer) place(ctx context.Context, o plannedOrder, sent time.Time, rele
 		p.done()
 		return true
 	}
-	pl.w.watch(p, now)
+	pl.w.watch(p)
 	return true
 }
 

@@ -94,7 +94,8 @@ func TestSettingsThatCannotWorkAreRefused(t *testing.T) {
 		{"no rate in an open loop", func(c *Config) { c.Mode, c.Rate = Open, 0 }, "rate"},
 		{"fail shares above one", func(c *Config) { c.FailStock, c.FailPayment = 0.6, 0.6 }, "fail shares"},
 		{"payment failures without seeding", func(c *Config) { c.Seed, c.FailPayment = false, 0.1 }, "seeding"},
-		{"a poll wait shorter than the first", func(c *Config) { c.PollMax = c.PollMin / 2 }, "poll"},
+		{"reads that do not wait for the final status", func(c *Config) { c.Wait = 0 }, "wait"},
+		{"reads that wait as long as a request may last", func(c *Config) { c.Wait = c.RequestTimeout }, "wait"},
 		{"an empty catalog and no product named", func(c *Config) { c.Catalog, c.Products = 0, nil }, "product"},
 		{"a hot share above one", func(c *Config) { c.Hot = 1.5 }, "hot"},
 	}

@@ -40,13 +40,13 @@ type Result struct {
 
 	AcceptedPerSecond float64 `json:"acceptedPerSecond"`
 	FinishedPerSecond float64 `json:"finishedPerSecond"`
-	PollsPerOrder     float64 `json:"pollsPerOrder"`
+	ReadsPerOrder     float64 `json:"readsPerOrder"` // GET /orders/{id}?wait= per finished order
 
 	Accept stats.Summary `json:"acceptLatency"`
 	Final  stats.Summary `json:"finalLatency"`
 	// Saga is the time from an order's creation to its final status as
-	// the services' clocks recorded it: the final latency without the
-	// polling interval and the POST.
+	// the services' clocks recorded it: the final latency without the POST
+	// and the answer of the read that saw it.
 	Saga stats.Summary `json:"sagaLatency"`
 
 	ByStatus     map[string]int64  `json:"byStatus"`
@@ -79,9 +79,6 @@ func Run(ctx context.Context, cfg Config, progress func(Snapshot)) (*Result, err
 
 	col := newCollector()
 	w := newWatcher(c, col, cfg)
-	watchCtx, stopWatching := context.WithCancel(context.WithoutCancel(ctx))
-	watched := make(chan struct{})
-	go func() { defer close(watched); w.run(watchCtx) }()
 
 	started := time.Now()
 	draining := make(chan struct{})
@@ -101,8 +98,7 @@ func Run(ctx context.Context, cfg Config, progress func(Snapshot)) (*Result, err
 	} else {
 		open = w.open.Load()
 	}
-	stopWatching()
-	<-watched
+	w.close()
 	stopProgress()
 
 	res := col.result(cfg, started, loadEnded, open, ctx.Err() != nil)
@@ -164,7 +160,7 @@ func (c *collector) result(cfg Config, started, loadEnded time.Time, open int64,
 		r.AcceptedPerSecond = float64(r.Accepted) / r.LoadSeconds
 	}
 	if r.Finished > 0 {
-		r.PollsPerOrder = float64(c.polls.Load()) / float64(r.Finished)
+		r.ReadsPerOrder = float64(c.reads.Load()) / float64(r.Finished)
 	}
 	return r
 }

@@ -1,7 +1,6 @@
 package runner
 
 import (
-	"container/heap"
 	"context"
 	"fmt"
 	"sync"
@@ -15,8 +14,6 @@ type pending struct {
 	intent   intent
 	sent     time.Time // when the order was sent, or due to be sent in an open loop
 	deadline time.Time
-	next     time.Time // next poll
-	wait     time.Duration
 	release  func() // called once the order is final or given up on
 }
 
@@ -26,122 +23,54 @@ func (p *pending) done() {
 	}
 }
 
-// watcher polls accepted orders until they are final, with a bounded
-// number of pollers. Each order is polled soon after its 202 and then less
-// and less often, up to PollMax between two reads.
+// watcher follows every accepted order, each with reads that wait for its
+// final status (GET /orders/{id}?wait=), until it is final, past its
+// deadline, or the run is over.
 type watcher struct {
 	c   *client
 	col *collector
 	cfg Config
 
-	mu    sync.Mutex
-	queue pollQueue
-	wake  chan struct{}
-	due   chan *pending
-	open  atomic.Int64 // orders not final yet
+	ctx     context.Context // ends when the run is over
+	stop    context.CancelFunc
+	readers sync.WaitGroup
+	open    atomic.Int64 // orders not final yet
 }
 
 func newWatcher(c *client, col *collector, cfg Config) *watcher {
-	return &watcher{c: c, col: col, cfg: cfg, wake: make(chan struct{}, 1), due: make(chan *pending)}
+	ctx, stop := context.WithCancel(context.Background())
+	return &watcher{c: c, col: col, cfg: cfg, ctx: ctx, stop: stop}
 }
 
-// watch follows an accepted order.
-func (w *watcher) watch(p *pending, accepted time.Time) {
+// watch follows an accepted order until it is settled.
+func (w *watcher) watch(p *pending) {
 	w.open.Add(1)
 	p.deadline = p.sent.Add(w.cfg.FinalTimeout)
-	if w.cfg.Wait > 0 {
-		go w.waitFinal(p)
-		return
-	}
-	p.wait = w.cfg.PollMin
-	p.next = accepted.Add(p.wait)
-	w.push(p)
+	w.readers.Go(func() {
+		for w.check(p) {
+		}
+	})
 }
 
-// waitFinal follows one order with reads that wait for its final status.
-func (w *watcher) waitFinal(p *pending) {
-	for {
-		wait := min(w.cfg.Wait, time.Until(p.deadline))
-		if !w.check(p, wait) {
-			return
-		}
-	}
+// close stops following the orders still open, which stay counted as
+// open, and returns once no read is left.
+func (w *watcher) close() {
+	w.stop()
+	w.readers.Wait()
 }
 
-func (w *watcher) push(p *pending) {
-	w.mu.Lock()
-	heap.Push(&w.queue, p)
-	w.mu.Unlock()
-	select {
-	case w.wake <- struct{}{}:
-	default:
-	}
-}
-
-// run hands due orders to the pollers until ctx ends.
-func (w *watcher) run(ctx context.Context) {
-	var wg sync.WaitGroup
-	for range w.cfg.Pollers {
-		wg.Go(func() {
-			for p := range w.due {
-				w.poll(ctx, p)
-			}
-		})
-	}
-	defer wg.Wait()
-	defer close(w.due)
-	timer := time.NewTimer(time.Hour)
-	defer timer.Stop()
-	for {
-		w.mu.Lock()
-		var next *pending
-		if len(w.queue) > 0 {
-			next = w.queue[0]
-		}
-		wait := time.Hour
-		if next != nil {
-			wait = time.Until(next.next)
-		}
-		if wait <= 0 {
-			heap.Pop(&w.queue)
-		}
-		w.mu.Unlock()
-		if wait <= 0 {
-			select {
-			case w.due <- next:
-				continue
-			case <-ctx.Done():
-				return
-			}
-		}
-		timer.Reset(wait)
-		select {
-		case <-timer.C:
-		case <-w.wake:
-		case <-ctx.Done():
-			return
-		}
-	}
-}
-
-func (w *watcher) poll(ctx context.Context, p *pending) {
-	if ctx.Err() != nil || !w.check(p, 0) {
-		return
+// check reads the order once, waiting for its final status up to Wait (or
+// up to its deadline, when that is nearer), and settles it when it is
+// final or past its deadline; it reports whether to read it again.
+func (w *watcher) check(p *pending) bool {
+	o, err := w.c.order(w.ctx, p.id, min(w.cfg.Wait, time.Until(p.deadline)))
+	if w.ctx.Err() != nil {
+		return false
 	}
 	now := time.Now()
-	p.wait = min(p.wait*3/2, w.cfg.PollMax)
-	p.next = now.Add(p.wait)
-	w.push(p)
-}
-
-// check reads the order once, waiting up to wait, and settles it when it
-// is final or past its deadline; it reports whether to read it again.
-func (w *watcher) check(p *pending, wait time.Duration) bool {
-	o, err := w.c.order(context.Background(), p.id, wait)
-	now := time.Now()
-	w.col.countPoll()
+	w.col.countRead()
 	if err != nil {
-		w.col.fail("poll: "+errorKind(err), err)
+		w.col.fail("read: "+errorKind(err), err)
 	} else if isFinal(o.Status) {
 		w.col.markFinal(p, o, now)
 		w.open.Add(-1)
@@ -154,6 +83,9 @@ func (w *watcher) check(p *pending, wait time.Duration) bool {
 		w.open.Add(-1)
 		p.done()
 		return false
+	}
+	if err != nil {
+		pause(w.ctx, errorPause)
 	}
 	return true
 }
@@ -175,19 +107,4 @@ func (w *watcher) drain(ctx context.Context, limit time.Duration) int64 {
 		case <-tick.C:
 		}
 	}
-}
-
-// pollQueue is a min-heap of orders by next poll.
-type pollQueue []*pending
-
-func (q pollQueue) Len() int           { return len(q) }
-func (q pollQueue) Less(i, j int) bool { return q[i].next.Before(q[j].next) }
-func (q pollQueue) Swap(i, j int)      { q[i], q[j] = q[j], q[i] }
-func (q *pollQueue) Push(x any)        { *q = append(*q, x.(*pending)) }
-func (q *pollQueue) Pop() any {
-	old := *q
-	p := old[len(old)-1]
-	old[len(old)-1] = nil
-	*q = old[:len(old)-1]
-	return p
 }

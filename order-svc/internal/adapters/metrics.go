@@ -44,19 +44,19 @@ func NewMetrics(shared *obs.Metrics) *Metrics {
 	return m
 }
 
-// OrderCreated implements app.Observer.
+// OrderCreated implements app.Metrics.
 func (m *Metrics) OrderCreated() {
 	m.created.Inc()
 	m.pending.Inc()
 }
 
-// OrderFinished implements app.Observer.
+// OrderFinished implements app.Metrics.
 func (m *Metrics) OrderFinished(o order.Order) {
 	m.finished.WithLabelValues(strings.ToLower(string(o.Status))).Inc()
 	m.pending.Dec()
 	m.duration.Observe(o.UpdatedAt.Sub(o.CreatedAt).Seconds())
 }
 
-// EventContradicting implements app.Observer, with the shared counter
+// EventContradicting implements app.Metrics, with the shared counter
 // that stock-svc uses too.
 func (m *Metrics) EventContradicting(eventType string) { m.shared.EventContradicting(eventType) }

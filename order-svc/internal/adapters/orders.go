@@ -1,94 +1,122 @@
-// Package adapters connects order-svc's use cases to Dapr.
+// Package adapters connects order-svc's use cases to Dapr: the repositories
+// over the state store, the event publisher and the metrics.
 package adapters
 
 import (
 	"context"
-	"crypto/sha256"
-	"encoding/hex"
 	"time"
 
-	"github.com/example/order-saga/contracts"
 	"github.com/example/order-saga/order-svc/internal/domain/order"
-	"github.com/example/order-saga/platform/pubsub"
 	"github.com/example/order-saga/platform/statestore"
 )
 
+// orderRecord is an order as it is stored. Its JSON names are the ones
+// orders have always been stored with: renaming one would make the stored
+// orders unreadable.
+type orderRecord struct {
+	ID         string             `json:"id"`
+	CustomerID string             `json:"customerId"`
+	Items      []itemRecord       `json:"items"`
+	Status     order.Status       `json:"status"`
+	Reason     string             `json:"reason,omitempty"`
+	TotalCents int64              `json:"totalCents"`
+	CreatedAt  time.Time          `json:"createdAt"`
+	UpdatedAt  time.Time          `json:"updatedAt"`
+	History    []transitionRecord `json:"history"`
+	Placed     bool               `json:"placed"`
+	Steps      stepsRecord        `json:"steps"`
+}
+
+// The records of an order's parts have the fields of the domain types, so
+// each converts to and from its domain type as it is, and a field added
+// to one and not the other fails to compile.
+type (
+	itemRecord struct {
+		ProductID string `json:"productId"`
+		Quantity  int    `json:"quantity"`
+	}
+	transitionRecord struct {
+		Status order.Status `json:"status"`
+		At     time.Time    `json:"at"`
+		Reason string       `json:"reason,omitempty"`
+	}
+	stepsRecord struct {
+		StockReserved    bool   `json:"stockReserved,omitempty"`
+		StockFailed      bool   `json:"stockFailed,omitempty"`
+		PaymentCompleted bool   `json:"paymentCompleted,omitempty"`
+		PaymentFailed    bool   `json:"paymentFailed,omitempty"`
+		StockReleased    bool   `json:"stockReleased,omitempty"`
+		Failure          string `json:"failure,omitempty"`
+	}
+)
+
+func recordOf(o order.Order) orderRecord {
+	return orderRecord{
+		ID: o.ID, CustomerID: o.CustomerID, Status: o.Status, Reason: o.Reason, TotalCents: o.TotalCents,
+		CreatedAt: o.CreatedAt, UpdatedAt: o.UpdatedAt, Placed: o.Placed, Steps: stepsRecord(o.Steps),
+		Items:   convert(o.Items, func(it order.Item) itemRecord { return itemRecord(it) }),
+		History: convert(o.History, func(t order.Transition) transitionRecord { return transitionRecord(t) }),
+	}
+}
+
+func (r orderRecord) order() order.Order {
+	return order.Order{
+		ID: r.ID, CustomerID: r.CustomerID, Status: r.Status, Reason: r.Reason, TotalCents: r.TotalCents,
+		CreatedAt: r.CreatedAt, UpdatedAt: r.UpdatedAt, Placed: r.Placed, Steps: order.Steps(r.Steps),
+		Items:   convert(r.Items, func(it itemRecord) order.Item { return order.Item(it) }),
+		History: convert(r.History, func(t transitionRecord) order.Transition { return order.Transition(t) }),
+	}
+}
+
+// convert maps each element of in with f; nil stays nil.
+func convert[A, B any](in []A, f func(A) B) []B {
+	if in == nil {
+		return nil
+	}
+	out := make([]B, len(in))
+	for i, v := range in {
+		out[i] = f(v)
+	}
+	return out
+}
+
 // OrderRepository keeps each order under its own key.
 type OrderRepository struct {
-	Store *statestore.Store[order.Order]
+	Store *statestore.Store[orderRecord]
+}
+
+// NewOrderRepository returns the orders kept in the state store called
+// name.
+func NewOrderRepository(backend statestore.Backend, name string) OrderRepository {
+	return OrderRepository{Store: statestore.New[orderRecord](backend, name)}
 }
 
 func orderKey(id string) string { return "order-" + id }
 
 // Get implements app.Orders.
 func (r OrderRepository) Get(ctx context.Context, id string) (order.Order, bool, error) {
-	return r.Store.Get(ctx, orderKey(id))
+	rec, found, err := r.Store.Get(ctx, orderKey(id))
+	return rec.order(), found, err
 }
 
 // Update implements app.Orders.
-func (r OrderRepository) Update(ctx context.Context, id string, fn func(o *order.Order) bool) error {
-	return r.Store.Update(ctx, orderKey(id), func(o *order.Order, _ bool) error {
-		if !fn(o) {
+func (r OrderRepository) Update(ctx context.Context, id string, fn func(o *order.Order) (bool, error)) error {
+	return r.Store.Update(ctx, orderKey(id), func(rec *orderRecord, _ bool) error {
+		o := rec.order()
+		changed, err := fn(&o)
+		if err != nil {
+			return err
+		}
+		if !changed {
 			return statestore.ErrUnchanged
 		}
+		*rec = recordOf(o)
 		return nil
 	})
 }
 
 // Create implements app.Orders, with one write in the usual case.
 func (r OrderRepository) Create(ctx context.Context, o order.Order) (bool, error) {
-	_, created, err := r.Store.Create(ctx, orderKey(o.ID), o)
+	_, created, err := r.Store.Create(ctx, orderKey(o.ID), recordOf(o))
 	return created, err
-}
-
-// claim is what an idempotency key holds.
-type claim struct {
-	RequestHash string    `json:"requestHash"`
-	At          time.Time `json:"at"`
-}
-
-// ClaimRepository keeps idempotency keys, hashed so that any key fits.
-type ClaimRepository struct {
-	Store *statestore.Store[claim]
-}
-
-// ClaimTTL is how long an idempotency key is remembered, as payment APIs
-// commonly do: a retry within it gets the same order back; after it, the
-// key may be used afresh.
-const ClaimTTL = 24 * time.Hour
-
-// NewClaimRepository returns the claims kept in the state store called name.
-func NewClaimRepository(backend statestore.Backend, name string) ClaimRepository {
-	return ClaimRepository{Store: statestore.New[claim](backend, name, statestore.ExpireAfter(ClaimTTL))}
-}
-
-// Claim implements app.Claims.
-func (r ClaimRepository) Claim(ctx context.Context, key, requestHash string) (string, error) {
-	sum := sha256.Sum256([]byte(key))
-	var held string
-	err := r.Store.Update(ctx, "idempotency-"+hex.EncodeToString(sum[:]), func(c *claim, found bool) error {
-		if found {
-			held = c.RequestHash
-			return statestore.ErrUnchanged
-		}
-		*c = claim{RequestHash: requestHash, At: time.Now().UTC()}
-		held = requestHash
-		return nil
-	})
-	return held, err
-}
-
-// EventPublisher publishes order-svc's events.
-type EventPublisher struct {
-	Publisher *pubsub.Publisher
-}
-
-// OrderCreated implements app.Events.
-func (p EventPublisher) OrderCreated(ctx context.Context, o order.Order) error {
-	h := contracts.NewHeader(contracts.TypeOrderCreated, o.ID, o.CreatedAt)
-	items := make([]contracts.Item, len(o.Items))
-	for i, it := range o.Items {
-		items[i] = contracts.Item{ProductID: it.ProductID, Quantity: it.Quantity}
-	}
-	return p.Publisher.Publish(ctx, h, contracts.OrderCreated{Header: h, CustomerID: o.CustomerID, Items: items})
 }

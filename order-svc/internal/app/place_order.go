@@ -6,23 +6,23 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
-	"errors"
-	"fmt"
-	"log/slog"
 	"time"
+	"unicode"
 
+	"github.com/example/order-saga/contracts"
 	"github.com/example/order-saga/order-svc/internal/domain/order"
 	"github.com/example/order-saga/platform/faults"
 )
 
 // ErrKeyReused is returned when an idempotency key comes back with a
 // different request.
-var ErrKeyReused = errors.New("idempotency key already used with a different request")
+var ErrKeyReused = &contracts.Error{Kind: contracts.KindInvalid, Type: "idempotency-key-reused",
+	Detail: "this Idempotency-Key was used with a different request"}
 
-// InvalidOrderError lists the invalid fields of a new order.
-type InvalidOrderError struct{ Fields []order.FieldError }
-
-func (e *InvalidOrderError) Error() string { return fmt.Sprintf("invalid order: %v", e.Fields) }
+// errInvalidKey refuses an idempotency key that is not 1 to 255 printable
+// ASCII characters.
+var errInvalidKey = contracts.Invalid(contracts.FieldError{Field: "Idempotency-Key",
+	Detail: "must be 1 to 255 printable ASCII characters"})
 
 // PlaceOrder is a customer's request for a new order.
 type PlaceOrder struct {
@@ -36,22 +36,25 @@ type PlaceOrder struct {
 // and if the process dies before the store, order-svc's own subscription
 // to OrderCreated stores the order. Nothing accepted is ever lost.
 type PlaceOrderHandler struct {
-	Orders   Orders
-	Claims   Claims
-	Events   Events
-	Observer Observer
-	Log      *slog.Logger
-	Waiters  *FinishWaiters
-	Now      func() time.Time
+	Tracker
+	Claims Claims
+	Events Events
+	Now    func() time.Time
 }
 
 // Handle places the order, or returns the one placed before under the same
-// idempotency key; replayed tells which.
+// idempotency key; replayed tells which. An order that breaks the rules of
+// the contracts, or a malformed key, is refused before anything is
+// claimed, published or stored.
 func (h PlaceOrderHandler) Handle(ctx context.Context, cmd PlaceOrder) (o order.Order, replayed bool, err error) {
-	if errs := order.Validate(cmd.CustomerID, cmd.Items); errs != nil {
-		return o, false, &InvalidOrderError{Fields: errs}
+	if !validKey(cmd.IdempotencyKey) {
+		return o, false, errInvalidKey
 	}
-	hash := requestHash(cmd)
+	items := contractItems(cmd.Items)
+	if err := contracts.ValidateOrder(cmd.CustomerID, items); err != nil {
+		return o, false, err
+	}
+	hash := requestHash(cmd.CustomerID, items)
 	id := newID()
 	if cmd.IdempotencyKey != "" {
 		// The id follows from the key, so a retry after a crash at any
@@ -78,7 +81,7 @@ func (h PlaceOrderHandler) Handle(ctx context.Context, cmd PlaceOrder) (o order.
 	if err := h.Events.OrderCreated(ctx, o); err != nil {
 		return o, false, err
 	}
-	faults.Crash(h.Log, "order.before-persist")
+	faults.Crash(h.Log, contracts.FaultOrderBeforePersist)
 	stored, err := h.store(ctx, o)
 	if err != nil {
 		// The event is out and our own subscription stores the order.
@@ -98,19 +101,42 @@ func (h PlaceOrderHandler) store(ctx context.Context, o order.Order) (order.Orde
 		return o, err
 	}
 	if created {
-		h.Observer.OrderCreated()
+		h.Metrics.OrderCreated()
 		return o, nil
 	}
-	t := tracker{h.Orders, h.Observer, h.Log, h.Waiters}
-	return t.apply(ctx, o.ID, func(cur *order.Order) bool { return cur.Place(o.ID, o.CustomerID, o.Items, o.CreatedAt) })
+	return h.apply(ctx, o.ID, func(cur *order.Order) bool { return cur.Place(o.ID, o.CustomerID, o.Items, o.CreatedAt) })
 }
 
-// requestHash identifies what was asked, to tell a retry from a reuse.
-func requestHash(cmd PlaceOrder) string {
+// validKey accepts an absent key or 1 to 255 printable ASCII characters.
+func validKey(k string) bool {
+	if len(k) > 255 {
+		return false
+	}
+	for _, c := range k {
+		if c > unicode.MaxASCII || !unicode.IsPrint(c) {
+			return false
+		}
+	}
+	return true
+}
+
+// contractItems are the items of an order as the contracts name them.
+func contractItems(items []order.Item) []contracts.Item {
+	out := make([]contracts.Item, len(items))
+	for i, it := range items {
+		out[i] = contracts.Item(it)
+	}
+	return out
+}
+
+// requestHash identifies what was asked, to tell a retry from a reuse. Its
+// input must not change, or the keys claimed before would refuse their
+// own retries.
+func requestHash(customerID string, items []contracts.Item) string {
 	b, _ := json.Marshal(struct {
-		C string       `json:"c"`
-		I []order.Item `json:"i"`
-	}{cmd.CustomerID, cmd.Items})
+		C string           `json:"c"`
+		I []contracts.Item `json:"i"`
+	}{customerID, items})
 	sum := sha256.Sum256(b)
 	return hex.EncodeToString(sum[:16])
 }

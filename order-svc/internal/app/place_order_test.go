@@ -3,8 +3,9 @@ package app_test
 import (
 	"context"
 	"errors"
-	"io"
 	"log/slog"
+	"slices"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -32,11 +33,11 @@ func (r *recordingEvents) OrderCreated(_ context.Context, o order.Order) error {
 	return nil
 }
 
-type nopObserver struct{}
+type nopMetrics struct{}
 
-func (nopObserver) OrderCreated()             {}
-func (nopObserver) OrderFinished(order.Order) {}
-func (nopObserver) EventContradicting(string) {}
+func (nopMetrics) OrderCreated()             {}
+func (nopMetrics) OrderFinished(order.Order) {}
+func (nopMetrics) EventContradicting(string) {}
 
 type fixture struct {
 	place  app.PlaceOrderHandler
@@ -46,12 +47,12 @@ type fixture struct {
 
 func newFixture() fixture {
 	backend := statestore.NewMemory()
-	orders := adapters.OrderRepository{Store: statestore.New[order.Order](backend, contracts.OrderStore)}
+	orders := adapters.NewOrderRepository(backend, contracts.OrderStore)
 	events := &recordingEvents{}
 	return fixture{
 		place: app.PlaceOrderHandler{
-			Orders: orders, Claims: adapters.NewClaimRepository(backend, contracts.OrderStore), Events: events,
-			Observer: nopObserver{}, Log: slog.New(slog.NewTextHandler(io.Discard, nil)), Waiters: app.NewFinishWaiters(), Now: time.Now,
+			Tracker: app.Tracker{Orders: orders, Metrics: nopMetrics{}, Log: slog.New(slog.DiscardHandler), Waiters: app.NewFinishWaiters()},
+			Claims:  adapters.NewClaimRepository(backend, contracts.OrderStore), Events: events, Now: time.Now,
 		},
 		orders: orders,
 		events: events,
@@ -79,12 +80,75 @@ func TestAnInvalidOrderNeitherPublishesNorStores(t *testing.T) {
 	t.Parallel()
 	f := newFixture()
 	_, _, err := f.place.Handle(context.Background(), app.PlaceOrder{CustomerID: "", Items: nil, IdempotencyKey: "k"})
-	var invalid *app.InvalidOrderError
-	if !errors.As(err, &invalid) || len(invalid.Fields) != 2 {
+	var invalid *contracts.Error
+	if !errors.As(err, &invalid) || invalid.Kind != contracts.KindInvalid || len(invalid.Fields) != 2 {
 		t.Fatalf("err %v, want two invalid fields", err)
 	}
 	if len(f.events.sent) != 0 {
 		t.Fatal("an invalid order was published")
+	}
+}
+
+func TestAnOrderIsValidatedFieldByFieldBeforeAnythingHappens(t *testing.T) {
+	t.Parallel()
+	many := make([]order.Item, contracts.MaxItems+1)
+	for i := range many {
+		many[i] = order.Item{ProductID: "p", Quantity: 1}
+	}
+	cases := []struct {
+		name     string
+		customer string
+		items    []order.Item
+		key      string
+		fields   []string
+	}{
+		{"a good order passes", "alice", []order.Item{{ProductID: "kettle", Quantity: 2}}, "", nil},
+		{"a good order with a key passes", "alice", []order.Item{{ProductID: "kettle", Quantity: 2}}, "key-1", nil},
+		{"a missing customer is named", "", []order.Item{{ProductID: "kettle", Quantity: 2}}, "", []string{"customerId"}},
+		{"no items is refused", "alice", nil, "", []string{"items"}},
+		{"too many items are refused", "alice", many, "", []string{"items"}},
+		{"each bad line is named", "alice", []order.Item{{ProductID: "", Quantity: 0}, {ProductID: "ok", Quantity: contracts.MaxQuantity + 1}}, "",
+			[]string{"items[0].productId", "items[0].quantity", "items[1].quantity"}},
+		{"a key with a control character is named", "alice", kettle, "a\tb", []string{"Idempotency-Key"}},
+		{"a key of 256 characters is named", "alice", kettle, strings.Repeat("k", 256), []string{"Idempotency-Key"}},
+		{"a key that is not ASCII is named", "alice", kettle, "clé", []string{"Idempotency-Key"}},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			f := newFixture()
+			_, _, err := f.place.Handle(context.Background(), app.PlaceOrder{CustomerID: tc.customer, Items: tc.items, IdempotencyKey: tc.key})
+			var named []string
+			if err != nil {
+				var invalid *contracts.Error
+				if !errors.As(err, &invalid) || invalid.Kind != contracts.KindInvalid {
+					t.Fatalf("err %v, want invalid fields", err)
+				}
+				for _, fe := range invalid.Fields {
+					named = append(named, fe.Field)
+				}
+			}
+			if !slices.Equal(named, tc.fields) {
+				t.Fatalf("named %v, want %v", named, tc.fields)
+			}
+			if published := len(f.events.sent) > 0; published != (tc.fields == nil) {
+				t.Fatalf("published %v for an order refused for %v", f.events.sent, tc.fields)
+			}
+		})
+	}
+}
+
+func TestAKeyClaimedBeforeStillKnowsItsRequest(t *testing.T) {
+	t.Parallel()
+	f := newFixture()
+	ctx := context.Background()
+	// What a claim has always held for alice's kettle: the request hash
+	// must not change, or a retry of a request claimed before is refused.
+	if _, err := f.place.Claims.Claim(ctx, "k0", "7c1da90ea599159e396e9ee4e074197a"); err != nil {
+		t.Fatal(err)
+	}
+	if _, _, err := f.place.Handle(ctx, app.PlaceOrder{CustomerID: "alice", Items: kettle, IdempotencyKey: "k0"}); err != nil {
+		t.Fatalf("the retry of a claimed request was refused: %v", err)
 	}
 }
 
@@ -144,11 +208,11 @@ func TestAWaitingReadReturnsAsSoonAsTheOrderFinishes(t *testing.T) {
 		t.Fatal(err)
 	}
 	get := app.GetOrderHandler{Orders: f.orders, Waiters: f.place.Waiters, Poll: time.Hour}
-	record := app.NewRecordStepHandler(f.orders, nopObserver{}, f.place.Log, f.place.Waiters)
+	record := app.RecordStepHandler{Tracker: f.place.Tracker}
 
 	done := make(chan order.Order)
 	go func() {
-		got, err := get.Handle(ctx, o.ID, time.Minute)
+		got, err := get.Handle(ctx, app.GetOrder{ID: o.ID, Wait: time.Minute})
 		if err != nil {
 			t.Error(err)
 		}

@@ -15,22 +15,22 @@ import (
 	"github.com/example/order-saga/order-svc/internal/domain/order"
 )
 
-// watchingObserver remembers what it is told.
-type watchingObserver struct {
+// watchingMetrics remembers what it is told.
+type watchingMetrics struct {
 	mu            sync.Mutex
 	finished      []order.Order
 	contradicting []string
 }
 
-func (w *watchingObserver) OrderCreated() {}
+func (w *watchingMetrics) OrderCreated() {}
 
-func (w *watchingObserver) OrderFinished(o order.Order) {
+func (w *watchingMetrics) OrderFinished(o order.Order) {
 	w.mu.Lock()
 	defer w.mu.Unlock()
 	w.finished = append(w.finished, o)
 }
 
-func (w *watchingObserver) EventContradicting(eventType string) {
+func (w *watchingMetrics) EventContradicting(eventType string) {
 	w.mu.Lock()
 	defer w.mu.Unlock()
 	w.contradicting = append(w.contradicting, eventType)
@@ -43,15 +43,15 @@ type writeCounter struct {
 	writes int
 }
 
-func (w *writeCounter) Update(ctx context.Context, id string, fn func(o *order.Order) bool) error {
-	return w.Orders.Update(ctx, id, func(o *order.Order) bool {
-		changed := fn(o)
-		if changed {
+func (w *writeCounter) Update(ctx context.Context, id string, fn func(o *order.Order) (bool, error)) error {
+	return w.Orders.Update(ctx, id, func(o *order.Order) (bool, error) {
+		changed, err := fn(o)
+		if changed && err == nil {
 			w.mu.Lock()
 			w.writes++
 			w.mu.Unlock()
 		}
-		return changed
+		return changed, err
 	})
 }
 
@@ -66,7 +66,7 @@ type stepFixture struct {
 	f      fixture
 	id     string
 	orders *writeCounter
-	obs    *watchingObserver
+	obs    *watchingMetrics
 	log    *bytes.Buffer
 	record app.RecordStepHandler
 }
@@ -78,9 +78,9 @@ func newStepFixture(t *testing.T) stepFixture {
 	if err != nil {
 		t.Fatal(err)
 	}
-	sf := stepFixture{f: f, id: o.ID, orders: &writeCounter{Orders: f.orders}, obs: &watchingObserver{}, log: &bytes.Buffer{}}
+	sf := stepFixture{f: f, id: o.ID, orders: &writeCounter{Orders: f.orders}, obs: &watchingMetrics{}, log: &bytes.Buffer{}}
 	log := slog.New(slog.NewJSONHandler(sf.log, nil))
-	sf.record = app.NewRecordStepHandler(sf.orders, sf.obs, log, f.place.Waiters)
+	sf.record = app.RecordStepHandler{Tracker: app.Tracker{Orders: sf.orders, Metrics: sf.obs, Log: log, Waiters: f.place.Waiters}}
 	return sf
 }
 

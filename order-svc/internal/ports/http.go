@@ -3,21 +3,17 @@
 package ports
 
 import (
-	"errors"
 	"log/slog"
 	"net/http"
 	"time"
-	"unicode"
 
 	"github.com/go-chi/chi/v5"
 
+	"github.com/example/order-saga/contracts"
 	"github.com/example/order-saga/order-svc/internal/app"
 	"github.com/example/order-saga/order-svc/internal/domain/order"
-	"github.com/example/order-saga/platform/problem"
+	"github.com/example/order-saga/platform/web"
 )
-
-// MaxBodyBytes bounds a request body.
-const MaxBodyBytes = 64 << 10
 
 // HTTP serves the orders API.
 type HTTP struct {
@@ -28,88 +24,98 @@ type HTTP struct {
 
 // Routes mounts the API on r.
 func (h HTTP) Routes(r chi.Router) {
-	r.Post("/orders", h.placeOrder)
-	r.Get("/orders/{id}", h.getOrder)
+	r.Post("/orders", web.Handle(h.Log, h.placeOrder))
+	r.Get("/orders/{id}", web.Handle(h.Log, h.getOrder))
 }
 
 type placeOrderRequest struct {
-	CustomerID string       `json:"customerId"`
-	Items      []order.Item `json:"items"`
+	CustomerID string     `json:"customerId"`
+	Items      []itemView `json:"items"`
 }
 
-func (h HTTP) placeOrder(w http.ResponseWriter, r *http.Request) {
+func (h HTTP) placeOrder(w http.ResponseWriter, r *http.Request) error {
 	var req placeOrderRequest
-	if p := problem.DecodeJSON(w, r, MaxBodyBytes, &req); p != nil {
-		problem.Write(w, p)
-		return
+	if err := web.Decode(w, r, &req); err != nil {
+		return err
 	}
-	key := r.Header.Get("Idempotency-Key")
-	if !validKey(key) {
-		problem.Write(w, problem.Invalid([]problem.FieldError{{Field: "Idempotency-Key", Detail: "must be 1 to 255 printable ASCII characters"}}))
-		return
+	items := make([]order.Item, len(req.Items))
+	for i, it := range req.Items {
+		items[i] = order.Item(it)
 	}
-	o, replayed, err := h.Place.Handle(r.Context(), app.PlaceOrder{CustomerID: req.CustomerID, Items: req.Items, IdempotencyKey: key})
+	o, replayed, err := h.Place.Handle(r.Context(), app.PlaceOrder{
+		CustomerID: req.CustomerID, Items: items, IdempotencyKey: r.Header.Get("Idempotency-Key"),
+	})
 	if err != nil {
-		h.fail(w, r, err)
-		return
+		return err
 	}
 	w.Header().Set("Location", "/orders/"+o.ID)
 	if replayed {
 		w.Header().Set("Idempotent-Replayed", "true")
 	}
-	problem.JSON(w, http.StatusAccepted, view(o))
+	web.JSON(w, http.StatusAccepted, view(o))
+	return nil
 }
 
 // MaxWait bounds how long GET /orders/{id}?wait= holds a request.
 const MaxWait = 30 * time.Second
 
-func (h HTTP) getOrder(w http.ResponseWriter, r *http.Request) {
-	var wait time.Duration
+var errInvalidWait = contracts.Invalid(contracts.FieldError{Field: "wait", Detail: "must be a duration between 0s and 30s, such as 5s"})
+
+func (h HTTP) getOrder(w http.ResponseWriter, r *http.Request) error {
+	q := app.GetOrder{ID: chi.URLParam(r, "id")}
 	if s := r.URL.Query().Get("wait"); s != "" {
 		d, err := time.ParseDuration(s)
 		if err != nil || d < 0 || d > MaxWait {
-			problem.Write(w, problem.Invalid([]problem.FieldError{{Field: "wait", Detail: "must be a duration between 0s and 30s, such as 5s"}}))
-			return
+			return errInvalidWait
 		}
-		wait = d
+		q.Wait = d
 	}
-	o, err := h.Get.Handle(r.Context(), chi.URLParam(r, "id"), wait)
+	o, err := h.Get.Handle(r.Context(), q)
 	if err != nil {
-		h.fail(w, r, err)
-		return
+		return err
 	}
-	problem.JSON(w, http.StatusOK, view(o))
+	web.JSON(w, http.StatusOK, view(o))
+	return nil
 }
 
-// fail maps a use-case error to its problem; the raw error is only logged.
-func (h HTTP) fail(w http.ResponseWriter, r *http.Request, err error) {
-	var invalid *app.InvalidOrderError
-	switch {
-	case errors.As(err, &invalid):
-		fields := make([]problem.FieldError, len(invalid.Fields))
-		for i, f := range invalid.Fields {
-			fields[i] = problem.FieldError{Field: f.Field, Detail: f.Detail}
-		}
-		problem.Write(w, problem.Invalid(fields))
-	case errors.Is(err, app.ErrKeyReused):
-		problem.Write(w, problem.New(http.StatusUnprocessableEntity, "idempotency-key-reused", "this Idempotency-Key was used with a different request"))
-	case errors.Is(err, order.ErrNotFound):
-		problem.Write(w, problem.New(http.StatusNotFound, "order-not-found", "no order has this id"))
-	default:
-		h.Log.ErrorContext(r.Context(), "request failed", "error", err)
-		problem.Write(w, problem.New(http.StatusServiceUnavailable, "unavailable", "the order could not be processed now; retry with the same Idempotency-Key"))
-	}
+// orderView is an order as the API shows it.
+type orderView struct {
+	ID         string           `json:"id"`
+	CustomerID string           `json:"customerId"`
+	Items      []itemView       `json:"items"`
+	Status     order.Status     `json:"status"`
+	Reason     string           `json:"reason"`
+	TotalCents int64            `json:"totalCents"`
+	CreatedAt  time.Time        `json:"createdAt"`
+	UpdatedAt  time.Time        `json:"updatedAt"`
+	History    []transitionView `json:"history"`
 }
 
-// validKey accepts an absent key or 1 to 255 printable ASCII characters.
-func validKey(k string) bool {
-	if len(k) > 255 {
-		return false
+// The views of an order's parts have the fields of the domain types, so
+// each converts from its domain type as it is.
+type (
+	itemView struct {
+		ProductID string `json:"productId"`
+		Quantity  int    `json:"quantity"`
 	}
-	for _, c := range k {
-		if c > unicode.MaxASCII || !unicode.IsPrint(c) {
-			return false
-		}
+	transitionView struct {
+		Status order.Status `json:"status"`
+		At     time.Time    `json:"at"`
+		Reason string       `json:"reason,omitempty"`
 	}
-	return true
+)
+
+func view(o order.Order) orderView {
+	v := orderView{
+		ID: o.ID, CustomerID: o.CustomerID, Status: o.Status, Reason: o.Reason, TotalCents: o.TotalCents,
+		CreatedAt: o.CreatedAt, UpdatedAt: o.UpdatedAt,
+		Items: make([]itemView, len(o.Items)), History: make([]transitionView, len(o.History)),
+	}
+	for i, it := range o.Items {
+		v.Items[i] = itemView(it)
+	}
+	for i, t := range o.History {
+		v.History[i] = transitionView(t)
+	}
+	return v
 }

@@ -6,14 +6,10 @@ import (
 	"log/slog"
 	"time"
 
-	"github.com/example/order-saga/platform/faults"
-
+	"github.com/example/order-saga/contracts"
 	"github.com/example/order-saga/payment-svc/internal/domain/wallet"
+	"github.com/example/order-saga/platform/faults"
 )
-
-// CrashBeforePublish is the fault point between saving a payment and
-// announcing it.
-const CrashBeforePublish = "payment.before-publish"
 
 // ChargeOrder asks for the payment of an order whose stock is reserved.
 type ChargeOrder struct {
@@ -33,23 +29,18 @@ type ChargeOrder struct {
 // second decision: saving the record tells it that it lost, and settling
 // gives its charge back.
 type ChargeOrderHandler struct {
-	wallets   Wallets
-	payments  Payments
-	publisher Publisher
-	metrics   Metrics
-	log       *slog.Logger
-	now       func() time.Time
-}
-
-// NewChargeOrderHandler returns the use case; now is the clock.
-func NewChargeOrderHandler(wallets Wallets, payments Payments, publisher Publisher, metrics Metrics, log *slog.Logger, now func() time.Time) ChargeOrderHandler {
-	return ChargeOrderHandler{wallets: wallets, payments: payments, publisher: publisher, metrics: metrics, log: log, now: now}
+	Wallets  Wallets
+	Payments Payments
+	Events   Events
+	Metrics  Metrics
+	Log      *slog.Logger
+	Now      func() time.Time
 }
 
 // Handle charges the order, records the payment and announces it.
 func (h ChargeOrderHandler) Handle(ctx context.Context, cmd ChargeOrder) error {
-	log := h.log.With("orderId", cmd.OrderID, "customerId", cmd.CustomerID)
-	recorded, found, err := h.payments.Get(ctx, cmd.OrderID)
+	log := h.Log.With("orderId", cmd.OrderID, "customerId", cmd.CustomerID)
+	recorded, found, err := h.Payments.Get(ctx, cmd.OrderID)
 	if err != nil {
 		return err
 	}
@@ -62,29 +53,28 @@ func (h ChargeOrderHandler) Handle(ctx context.Context, cmd ChargeOrder) error {
 	if err != nil {
 		return err
 	}
-	recorded, created, err := h.payments.Create(ctx, wallet.PaymentOf(cmd.OrderID, cmd.CustomerID, decision))
+	recorded, created, err := h.Payments.Create(ctx, wallet.PaymentOf(cmd.OrderID, cmd.CustomerID, decision))
 	if err != nil {
 		return fmt.Errorf("record payment of order %s: %w", cmd.OrderID, err)
 	}
 	if created {
-		h.metrics.PaymentRecorded(recorded)
+		h.Metrics.PaymentRecorded(recorded)
 		log.InfoContext(ctx, "payment decided", "decision", recorded.Status, "amountCents", recorded.AmountCents, "reason", recorded.Reason)
 	} else if recorded.Seq != decision.Seq {
 		log.WarnContext(ctx, "payment was decided twice; the later decision is undone", "decision", recorded.Status)
 	}
 
-	faults.Crash(log, CrashBeforePublish)
+	faults.Crash(log, contracts.FaultPaymentBeforePublish)
 	return h.announceAndSettle(ctx, log, recorded)
 }
 
 // decide takes the wallet's pending decision for the order, or makes one.
 func (h ChargeOrderHandler) decide(ctx context.Context, cmd ChargeOrder) (wallet.Decision, error) {
-	at := h.now()
+	at := h.Now()
 	var d wallet.Decision
-	err := h.wallets.Update(ctx, cmd.CustomerID, func(w *wallet.Wallet) error {
-		var err error
-		d, err = w.Charge(cmd.OrderID, cmd.TotalCents, at)
-		return err
+	err := h.Wallets.Update(ctx, cmd.CustomerID, func(w *wallet.Wallet) (changed bool, err error) {
+		d, changed, err = w.Charge(cmd.OrderID, cmd.TotalCents, at)
+		return changed, err
 	})
 	if err != nil {
 		return wallet.Decision{}, fmt.Errorf("charge order %s: %w", cmd.OrderID, err)
@@ -95,14 +85,17 @@ func (h ChargeOrderHandler) decide(ctx context.Context, cmd ChargeOrder) (wallet
 // announceAndSettle publishes the recorded outcome, then drops the wallet's
 // copy of the decision, which the record now replaces.
 func (h ChargeOrderHandler) announceAndSettle(ctx context.Context, log *slog.Logger, p wallet.Payment) error {
-	header, event := outcomeEvent(p)
-	if err := h.publisher.Publish(ctx, header, event); err != nil {
+	announce := h.Events.PaymentFailed
+	if p.Status == wallet.Completed {
+		announce = h.Events.PaymentCompleted
+	}
+	if err := announce(ctx, p); err != nil {
 		return err
 	}
 	var refunded int64
-	err := h.wallets.Update(ctx, p.CustomerID, func(w *wallet.Wallet) error {
-		refunded = w.Settle(p.OrderID, p.Seq)
-		return nil
+	err := h.Wallets.Update(ctx, p.CustomerID, func(w *wallet.Wallet) (changed bool, err error) {
+		refunded, changed = w.Settle(p.OrderID, p.Seq)
+		return changed, nil
 	})
 	if err != nil {
 		return fmt.Errorf("settle order %s: %w", p.OrderID, err)

@@ -44,8 +44,8 @@ func TestAMessageHandledTwiceChargesOnceAndPublishesTheSameEventTwice(t *testing
 			if len(events) != 2 {
 				t.Fatalf("published %d events, want 2", len(events))
 			}
-			if events[0].header.Type != tt.wantType || events[0].header.EventID != contracts.EventID("o1", tt.wantType) {
-				t.Fatalf("published %+v, want a %s", events[0].header, tt.wantType)
+			if events[0].eventType != tt.wantType || events[0].payment.OrderID != "o1" || events[0].payment.Status != tt.wantStatus {
+				t.Fatalf("published %+v, want a %s", events[0], tt.wantType)
 			}
 			if !reflect.DeepEqual(events[0], events[1]) {
 				t.Fatalf("the republished event differs:\n%+v\n%+v", events[0], events[1])
@@ -68,14 +68,14 @@ func TestThePublishedEventsCarryWhatTheSagaNeeds(t *testing.T) {
 	if err := r.charge.Handle(ctx, order("refused", "c1", openingBalance)); err != nil {
 		t.Fatal(err)
 	}
-	completed, ok := w.published.of("paid")[0].event.(contracts.PaymentCompleted)
-	if !ok || completed.CustomerID != "c1" || completed.AmountCents != 700 || completed.OrderID != "paid" {
-		t.Fatalf("completed event = %+v", w.published.of("paid")[0].event)
+	completed := w.published.of("paid")[0]
+	if completed.eventType != contracts.TypePaymentCompleted || completed.payment.CustomerID != "c1" || completed.payment.AmountCents != 700 {
+		t.Fatalf("completed event = %+v", completed)
 	}
-	failed, ok := w.published.of("refused")[0].event.(contracts.PaymentFailed)
+	failed := w.published.of("refused")[0]
 	want := fmt.Sprintf("insufficient balance: need %d cents, have %d", openingBalance, openingBalance-700)
-	if !ok || failed.CustomerID != "c1" || failed.Reason != want {
-		t.Fatalf("failed event = %+v, want reason %q", w.published.of("refused")[0].event, want)
+	if failed.eventType != contracts.TypePaymentFailed || failed.payment.CustomerID != "c1" || failed.payment.Reason != want {
+		t.Fatalf("failed event = %+v, want reason %q", failed, want)
 	}
 }
 
@@ -170,7 +170,7 @@ func TestADecisionMadeBeforeACrashIsTheOneRecordedOnRedelivery(t *testing.T) {
 		t.Fatalf("balance = %d, want one charge of 500", got)
 	}
 	events := w.published.of("o1")
-	if len(events) != 1 || !events[0].header.OccurredAt.Equal(decided.At) {
+	if len(events) != 1 || !events[0].payment.At.Equal(decided.At) {
 		t.Fatalf("published %+v, want one event of the first decision at %v", events, decided.At)
 	}
 }

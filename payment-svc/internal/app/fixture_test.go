@@ -10,11 +10,10 @@ import (
 	"time"
 
 	"github.com/example/order-saga/contracts"
-	"github.com/example/order-saga/platform/statestore"
-
 	"github.com/example/order-saga/payment-svc/internal/adapters"
 	"github.com/example/order-saga/payment-svc/internal/app"
 	"github.com/example/order-saga/payment-svc/internal/domain/wallet"
+	"github.com/example/order-saga/platform/statestore"
 )
 
 const (
@@ -30,14 +29,14 @@ var errInjected = errors.New("injected failure")
 type world struct {
 	t         *testing.T
 	backend   *statestore.Memory
-	published *fakePublisher
+	published *fakeEvents
 	recorded  *fakeMetrics
 	ticks     atomic.Int64
 }
 
 func newWorld(t *testing.T) *world {
 	t.Helper()
-	return &world{t: t, backend: statestore.NewMemory(), published: &fakePublisher{}, recorded: &fakeMetrics{}}
+	return &world{t: t, backend: statestore.NewMemory(), published: &fakeEvents{}, recorded: &fakeMetrics{}}
 }
 
 // clock moves one second on every reading, so that two decisions made at
@@ -70,7 +69,9 @@ func (w *world) replica(wrapWallets func(app.Wallets) app.Wallets, wrapPayments 
 	}
 	log := slog.New(slog.DiscardHandler)
 	return replica{
-		charge:   app.NewChargeOrderHandler(wallets, payments, w.published, w.recorded, log, w.clock),
+		charge: app.ChargeOrderHandler{
+			Wallets: wallets, Payments: payments, Events: w.published, Metrics: w.recorded, Log: log, Now: w.clock,
+		},
 		wallets:  wallets,
 		payments: payments,
 	}
@@ -94,41 +95,53 @@ func (w *world) pending(customerID string) map[string]wallet.Decision {
 	return wl.Charges()
 }
 
+// publishedEvent is one announcement: the event type (a contracts type
+// constant) and the payment it announces.
 type publishedEvent struct {
-	header contracts.Header
-	event  any
+	eventType string
+	payment   wallet.Payment
 }
 
-type fakePublisher struct {
+// fakeEvents records what the handler announces, and fails the next
+// announcements when told to.
+type fakeEvents struct {
 	mu       sync.Mutex
 	events   []publishedEvent
 	failures int
 }
 
-func (p *fakePublisher) Publish(_ context.Context, h contracts.Header, event any) error {
+func (p *fakeEvents) PaymentCompleted(_ context.Context, pay wallet.Payment) error {
+	return p.publish(contracts.TypePaymentCompleted, pay)
+}
+
+func (p *fakeEvents) PaymentFailed(_ context.Context, pay wallet.Payment) error {
+	return p.publish(contracts.TypePaymentFailed, pay)
+}
+
+func (p *fakeEvents) publish(eventType string, pay wallet.Payment) error {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	if p.failures > 0 {
 		p.failures--
 		return errInjected
 	}
-	p.events = append(p.events, publishedEvent{h, event})
+	p.events = append(p.events, publishedEvent{eventType, pay})
 	return nil
 }
 
-func (p *fakePublisher) failNext(n int) {
+func (p *fakeEvents) failNext(n int) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	p.failures = n
 }
 
 // of returns what was published for an order, in order.
-func (p *fakePublisher) of(orderID string) []publishedEvent {
+func (p *fakeEvents) of(orderID string) []publishedEvent {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	var out []publishedEvent
 	for _, e := range p.events {
-		if e.header.OrderID == orderID {
+		if e.payment.OrderID == orderID {
 			out = append(out, e)
 		}
 	}
@@ -180,7 +193,7 @@ type walletsFailingAfter struct {
 	n *atomic.Int64
 }
 
-func (w walletsFailingAfter) Update(ctx context.Context, customerID string, fn func(*wallet.Wallet) error) error {
+func (w walletsFailingAfter) Update(ctx context.Context, customerID string, fn func(*wallet.Wallet) (bool, error)) error {
 	if w.n.Add(-1) < 0 {
 		return errInjected
 	}

@@ -1,23 +1,18 @@
 package app
 
-import "context"
+import (
+	"context"
+
+	"github.com/example/order-saga/payment-svc/internal/domain/wallet"
+)
 
 // GetWalletHandler reads a customer's wallet; a customer never seen has
 // the opening balance.
 type GetWalletHandler struct {
-	wallets Wallets
-}
-
-// NewGetWalletHandler returns the query.
-func NewGetWalletHandler(wallets Wallets) GetWalletHandler {
-	return GetWalletHandler{wallets: wallets}
+	Wallets Wallets
 }
 
 // Handle returns the wallet of customerID.
-func (h GetWalletHandler) Handle(ctx context.Context, customerID string) (WalletView, error) {
-	w, err := h.wallets.Get(ctx, customerID)
-	if err != nil {
-		return WalletView{}, err
-	}
-	return WalletView{CustomerID: customerID, BalanceCents: w.BalanceCents()}, nil
+func (h GetWalletHandler) Handle(ctx context.Context, customerID string) (*wallet.Wallet, error) {
+	return h.Wallets.Get(ctx, customerID)
 }

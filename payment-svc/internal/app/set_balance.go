@@ -15,21 +15,19 @@ type SetBalance struct {
 // SetBalanceHandler sets balances. Charges still pending in the wallet are
 // kept, so a payment in flight is neither lost nor made twice.
 type SetBalanceHandler struct {
-	wallets Wallets
+	Wallets Wallets
 }
 
-// NewSetBalanceHandler returns the use case.
-func NewSetBalanceHandler(wallets Wallets) SetBalanceHandler {
-	return SetBalanceHandler{wallets: wallets}
-}
-
-// Handle sets the balance and returns the wallet as saved.
-func (h SetBalanceHandler) Handle(ctx context.Context, cmd SetBalance) (WalletView, error) {
-	err := h.wallets.Update(ctx, cmd.CustomerID, func(w *wallet.Wallet) error {
+// Handle sets the balance and returns the wallet as saved. A balance out
+// of range is wallet.ErrBalanceOutOfRange.
+func (h SetBalanceHandler) Handle(ctx context.Context, cmd SetBalance) (*wallet.Wallet, error) {
+	var saved *wallet.Wallet
+	err := h.Wallets.Update(ctx, cmd.CustomerID, func(w *wallet.Wallet) (bool, error) {
+		saved = w
 		return w.SetBalance(cmd.BalanceCents)
 	})
 	if err != nil {
-		return WalletView{}, err
+		return nil, err
 	}
-	return WalletView{CustomerID: cmd.CustomerID, BalanceCents: cmd.BalanceCents}, nil
+	return saved, nil
 }

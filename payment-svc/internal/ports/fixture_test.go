@@ -12,44 +12,50 @@ import (
 	"time"
 
 	"github.com/go-chi/chi/v5"
-	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/example/order-saga/contracts"
+	"github.com/example/order-saga/payment-svc/internal/adapters"
+	"github.com/example/order-saga/payment-svc/internal/app"
+	"github.com/example/order-saga/payment-svc/internal/domain/wallet"
+	"github.com/example/order-saga/payment-svc/internal/ports"
 	"github.com/example/order-saga/platform/pubsub"
 	"github.com/example/order-saga/platform/statestore"
-
-	"github.com/example/order-saga/payment-svc/internal/ports"
-	"github.com/example/order-saga/payment-svc/internal/service"
 )
 
 const openingBalance = 100000
 
-// fixture is the service with its real use cases and adapters, an
-// in-memory state store and a recording publisher.
+// fixture is the service's routes and subscriptions with its real use
+// cases and repositories, an in-memory state store and a recording
+// publisher.
 type fixture struct {
 	handler   http.Handler
-	events    pubsub.Handler
-	published *recordingPublisher
+	published *recordingEvents
 }
 
 func newFixture(t *testing.T) *fixture {
 	t.Helper()
-	published := &recordingPublisher{}
-	log := slog.New(slog.DiscardHandler)
-	application, err := service.NewApplication(service.Dependencies{
-		State:               statestore.NewMemory(),
-		Publisher:           published,
-		Metrics:             prometheus.NewRegistry(),
-		Log:                 log,
-		Clock:               func() time.Time { return time.Date(2030, 1, 1, 0, 0, 0, 0, time.UTC) },
-		DefaultBalanceCents: openingBalance,
-	})
+	backend := statestore.NewMemory()
+	wallets, err := adapters.NewWalletRepository(backend, contracts.PaymentStore, openingBalance)
 	if err != nil {
 		t.Fatal(err)
 	}
+	payments := adapters.NewPaymentRepository(backend, contracts.PaymentStore)
+	published := &recordingEvents{}
+	log := slog.New(slog.DiscardHandler)
 	r := chi.NewRouter()
-	ports.Routes(r, application, log)
-	return &fixture{handler: r, events: ports.StockEvents(application), published: published}
+	ports.HTTP{
+		SetBalance: app.SetBalanceHandler{Wallets: wallets},
+		GetWallet:  app.GetWalletHandler{Wallets: wallets},
+		GetPayment: app.GetPaymentHandler{Payments: payments},
+		Log:        log,
+	}.Routes(r)
+	events := pubsub.NewRouter(contracts.PubSub, noMetrics{}, log)
+	ports.Events{ChargeOrder: app.ChargeOrderHandler{
+		Wallets: wallets, Payments: payments, Events: published, Metrics: noMetrics{}, Log: log,
+		Now: func() time.Time { return time.Date(2030, 1, 1, 0, 0, 0, 0, time.UTC) },
+	}}.Subscribe(events)
+	events.Mount(r)
+	return &fixture{handler: r, published: published}
 }
 
 type response struct {
@@ -87,13 +93,21 @@ func (r response) fieldNamed(field string) bool {
 	return false
 }
 
-func (f *fixture) deliver(t *testing.T, eventType string, event any) error {
+// deliver hands event to the service as the sidecar does, on the stock
+// topic, and returns the answer: SUCCESS, RETRY or DROP.
+func (f *fixture) deliver(t *testing.T, event any) string {
 	t.Helper()
 	data, err := json.Marshal(event)
 	if err != nil {
 		t.Fatal(err)
 	}
-	return f.events(context.Background(), eventType, data)
+	ce, err := json.Marshal(map[string]any{"id": "1", "data": json.RawMessage(data)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	res := f.do(t, http.MethodPost, "/events/"+contracts.TopicStock, "application/cloudevents+json", string(ce))
+	status, _ := res.body["status"].(string)
+	return status
 }
 
 func stockReserved(orderID, customerID string, total int64) contracts.StockReserved {
@@ -105,20 +119,31 @@ func stockReserved(orderID, customerID string, total int64) contracts.StockReser
 	}
 }
 
-type recordingPublisher struct {
-	mu      sync.Mutex
-	headers []contracts.Header
+// recordingEvents counts the payments announced.
+type recordingEvents struct {
+	mu sync.Mutex
+	n  int
 }
 
-func (p *recordingPublisher) Publish(_ context.Context, h contracts.Header, _ any) error {
+func (p *recordingEvents) PaymentCompleted(context.Context, wallet.Payment) error { return p.add() }
+func (p *recordingEvents) PaymentFailed(context.Context, wallet.Payment) error    { return p.add() }
+
+func (p *recordingEvents) add() error {
 	p.mu.Lock()
 	defer p.mu.Unlock()
-	p.headers = append(p.headers, h)
+	p.n++
 	return nil
 }
 
-func (p *recordingPublisher) count() int {
+func (p *recordingEvents) count() int {
 	p.mu.Lock()
 	defer p.mu.Unlock()
-	return len(p.headers)
+	return p.n
 }
+
+// noMetrics stands for the shared and the business metrics, which these
+// tests do not read.
+type noMetrics struct{}
+
+func (noMetrics) EventHandled(string, string, string, time.Duration) {}
+func (noMetrics) PaymentRecorded(wallet.Payment)                     {}

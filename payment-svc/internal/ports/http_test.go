@@ -5,6 +5,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/example/order-saga/contracts"
 	"github.com/example/order-saga/platform/problem"
 )
 
@@ -73,11 +74,10 @@ func TestASetBalanceIsWhatTheWalletThenShows(t *testing.T) {
 func TestPaymentRequests(t *testing.T) {
 	t.Parallel()
 	f := newFixture(t)
-	if err := f.deliver(t, "StockReserved", stockReserved("paid", "c1", 2500)); err != nil {
-		t.Fatal(err)
-	}
-	if err := f.deliver(t, "StockReserved", stockReserved("refused", "c1", openingBalance)); err != nil {
-		t.Fatal(err)
+	for _, ev := range []contracts.StockReserved{stockReserved("paid", "c1", 2500), stockReserved("refused", "c1", openingBalance)} {
+		if status := f.deliver(t, ev); status != "SUCCESS" {
+			t.Fatalf("the reservation of %s was answered %q", ev.OrderID, status)
+		}
 	}
 	tests := []struct {
 		name       string

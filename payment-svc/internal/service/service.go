@@ -1,4 +1,4 @@
-// Package service builds the payment service from its parts.
+// Package service wires payment-svc together: it is the composition root.
 package service
 
 import (
@@ -6,38 +6,48 @@ import (
 	"time"
 
 	"github.com/example/order-saga/contracts"
-	platform "github.com/example/order-saga/platform/app"
-	"github.com/example/order-saga/platform/pubsub"
-
+	"github.com/example/order-saga/payment-svc/internal/adapters"
+	"github.com/example/order-saga/payment-svc/internal/app"
 	"github.com/example/order-saga/payment-svc/internal/ports"
+	"github.com/example/order-saga/platform/frame"
+	"github.com/example/order-saga/platform/pubsub"
 )
 
-// Config is the payment service's configuration.
-type Config struct {
-	App                 platform.Config
-	DefaultBalanceCents int64 // balance of a wallet never stored
-}
+// defaultBalanceCents is the balance of a customer seen for the first
+// time, unless PAYMENT_DEFAULT_BALANCE_CENTS says otherwise.
+const defaultBalanceCents = 100000
 
-// New builds the service, ready to Run.
-func New(cfg Config) (*platform.App, error) {
-	a, err := platform.New(cfg.App, contracts.PaymentStore)
+// New builds payment-svc: its frame, routes, subscriptions and use cases,
+// ready to Run. An opening balance that no wallet can have stops it from
+// starting.
+func New(cfg frame.Config) (*frame.App, error) {
+	opening, err := frame.EnvInt64("PAYMENT_DEFAULT_BALANCE_CENTS", defaultBalanceCents)
 	if err != nil {
 		return nil, err
 	}
-	application, err := NewApplication(Dependencies{
-		State:               a.Dapr,
-		Publisher:           pubsub.NewPublisher(a.Dapr, contracts.PubSub),
-		Metrics:             a.Metrics.Registry,
-		Log:                 a.Log,
-		Clock:               time.Now,
-		DefaultBalanceCents: cfg.DefaultBalanceCents,
-	})
+	a, err := frame.New(cfg, contracts.PaymentStore)
 	if err != nil {
-		return nil, fmt.Errorf("payment application: %w", err)
+		return nil, err
 	}
-	ports.Routes(a.Router, application, a.Log)
-	if err := pubsub.Subscribe(a.Service, a.Router, contracts.PubSub, contracts.TopicStock, ports.StockEvents(application), a.Metrics, a.Log); err != nil {
-		return nil, fmt.Errorf("subscribe to %s: %w", contracts.TopicStock, err)
+	wallets, err := adapters.NewWalletRepository(a.Dapr, contracts.PaymentStore, opening)
+	if err != nil {
+		return nil, fmt.Errorf("PAYMENT_DEFAULT_BALANCE_CENTS=%d: %w", opening, err)
 	}
+	payments := adapters.NewPaymentRepository(a.Dapr, contracts.PaymentStore)
+
+	ports.HTTP{
+		SetBalance: app.SetBalanceHandler{Wallets: wallets},
+		GetWallet:  app.GetWalletHandler{Wallets: wallets},
+		GetPayment: app.GetPaymentHandler{Payments: payments},
+		Log:        a.Log,
+	}.Routes(a.Router)
+
+	ports.Events{
+		ChargeOrder: app.ChargeOrderHandler{
+			Wallets: wallets, Payments: payments,
+			Events:  adapters.EventPublisher{Publisher: pubsub.NewPublisher(a.Dapr, contracts.PubSub)},
+			Metrics: adapters.NewMetrics(a.Metrics), Log: a.Log, Now: time.Now,
+		},
+	}.Subscribe(a.Events)
 	return a, nil
 }

@@ -1,12 +1,11 @@
-// Package adapters keeps the stock in the Dapr state store and counts it in
-// Prometheus.
+// Package adapters keeps the stock in the Dapr state store, publishes its
+// events and counts it in Prometheus.
 package adapters
 
 import (
 	"context"
 	"fmt"
 	"hash/fnv"
-	"maps"
 	"slices"
 
 	"github.com/example/order-saga/platform/statestore"
@@ -22,9 +21,60 @@ import (
 // of the catalog. Listing goes shard by shard, each in id order, which is
 // a stable order for paging.
 type ProductRepository struct {
-	products *statestore.Store[inventory.Product]
+	products *statestore.Store[productRecord]
 	index    *statestore.Store[indexShard]
 	marks    *statestore.Store[seedMark]
+}
+
+// productRecord is a product as stored under product-<id>, with its holds
+// and its tombstone. Its JSON names are those of every product stored so
+// far: a renamed one would no longer read them.
+type productRecord struct {
+	ID         string                `json:"id"`
+	Name       string                `json:"name"`
+	PriceCents int64                 `json:"priceCents"`
+	Available  int                   `json:"available"`
+	Reserved   int                   `json:"reserved"`
+	Sold       int                   `json:"sold"`
+	Holds      map[string]holdRecord `json:"holds,omitempty"`
+	Deleted    bool                  `json:"deleted,omitempty"`
+	Revision   int64                 `json:"revision"`
+}
+
+type holdRecord struct {
+	Ref        string `json:"ref"`
+	Quantity   int    `json:"quantity"`
+	PriceCents int64  `json:"priceCents"`
+}
+
+func recordOf(p inventory.Product) productRecord {
+	r := productRecord{
+		ID: p.ID, Name: p.Name, PriceCents: p.PriceCents, Available: p.Available,
+		Reserved: p.Reserved, Sold: p.Sold, Deleted: p.Deleted, Revision: p.Revision,
+	}
+	if len(p.Holds) > 0 {
+		r.Holds = make(map[string]holdRecord, len(p.Holds))
+		for orderID, h := range p.Holds {
+			r.Holds[orderID] = holdRecord{Ref: h.Ref, Quantity: h.Quantity, PriceCents: h.PriceCents}
+		}
+	}
+	return r
+}
+
+// product is the record as a product of its own: no map is shared with the
+// record.
+func (r productRecord) product() inventory.Product {
+	p := inventory.Product{
+		ID: r.ID, Name: r.Name, PriceCents: r.PriceCents, Available: r.Available,
+		Reserved: r.Reserved, Sold: r.Sold, Deleted: r.Deleted, Revision: r.Revision,
+	}
+	if len(r.Holds) > 0 {
+		p.Holds = make(map[string]inventory.Hold, len(r.Holds))
+		for orderID, h := range r.Holds {
+			p.Holds[orderID] = inventory.Hold{Ref: h.Ref, Quantity: h.Quantity, PriceCents: h.PriceCents}
+		}
+	}
+	return p
 }
 
 // indexShards is how many keys the index is split in: at 100,000 products
@@ -42,7 +92,7 @@ type seedMark struct {
 // NewProductRepository returns the products of the state store storeName.
 func NewProductRepository(backend statestore.Backend, storeName string) *ProductRepository {
 	return &ProductRepository{
-		products: statestore.New[inventory.Product](backend, storeName),
+		products: statestore.New[productRecord](backend, storeName),
 		index:    statestore.New[indexShard](backend, storeName),
 		marks:    statestore.New[seedMark](backend, storeName),
 	}
@@ -60,7 +110,8 @@ func shardKey(n int) string { return fmt.Sprintf("products-index-%02x", n) }
 
 // Get returns the product id; a deleted product is not found.
 func (r *ProductRepository) Get(ctx context.Context, id string) (inventory.Product, bool, error) {
-	p, found, err := r.products.Get(ctx, productKey(id))
+	rec, found, err := r.products.Get(ctx, productKey(id))
+	p := rec.product()
 	if err != nil || !p.Exists(found) {
 		return inventory.Product{}, false, err
 	}
@@ -69,23 +120,24 @@ func (r *ProductRepository) Get(ctx context.Context, id string) (inventory.Produ
 
 // Update applies fn to the stored product id, retrying on conflicting
 // writes, and writes it when fn reports a change. fn is given the product
-// with its ID alone and found false when none is stored. It returns the
-// product as fn left it on its last run.
+// with its ID alone and found false when none is stored, each run on a
+// fresh copy of the record. It returns the product as fn left it on its
+// last run.
 func (r *ProductRepository) Update(ctx context.Context, id string, fn func(p *inventory.Product, found bool) (bool, error)) (inventory.Product, error) {
 	var last inventory.Product
-	err := r.products.Update(ctx, productKey(id), func(p *inventory.Product, found bool) error {
-		if !found {
-			*p = inventory.Product{ID: id}
+	err := r.products.Update(ctx, productKey(id), func(rec *productRecord, found bool) error {
+		last = inventory.Product{ID: id}
+		if found {
+			last = rec.product()
 		}
-		changed, err := fn(p, found)
-		last = *p
-		last.Holds = maps.Clone(p.Holds)
+		changed, err := fn(&last, found)
 		switch {
 		case err != nil:
 			return err
 		case !changed:
 			return statestore.ErrUnchanged
 		}
+		*rec = recordOf(last)
 		return nil
 	})
 	return last, err
@@ -115,7 +167,7 @@ func (r *ProductRepository) create(ctx context.Context, id string, fn func(p *in
 	if changed, err := fn(&p, false); err != nil || !changed {
 		return p, false, nil // decided again on the stored product, if any
 	}
-	_, created, err := r.products.Create(ctx, productKey(id), p)
+	_, created, err := r.products.Create(ctx, productKey(id), recordOf(p))
 	return p, created, err
 }
 
@@ -154,7 +206,8 @@ func (r *ProductRepository) List(ctx context.Context, after string, limit int) (
 	page := make([]inventory.Product, 0, len(ids))
 	for _, key := range keys {
 		// A product deleted, whose id the index still had when read.
-		if p, ok := found[key]; p.Exists(ok) {
+		rec, ok := found[key]
+		if p := rec.product(); p.Exists(ok) {
 			page = append(page, p)
 		}
 	}

@@ -4,7 +4,7 @@ import (
 	"context"
 	"fmt"
 	"log/slog"
-	"sort"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -20,16 +20,28 @@ import (
 
 var decidedAt = time.Date(2030, 1, 2, 3, 4, 5, 0, time.UTC)
 
-// recordingPublisher keeps what was published, in order.
+// recordingPublisher keeps the ids of the events published, in order.
 type recordingPublisher struct {
 	mu     sync.Mutex
-	events []contracts.Header
+	events []string
 }
 
-func (p *recordingPublisher) Publish(_ context.Context, h contracts.Header, _ any) error {
+func (p *recordingPublisher) StockReserved(_ context.Context, r inventory.Reservation) error {
+	return p.record(r.OrderID, contracts.TypeStockReserved)
+}
+
+func (p *recordingPublisher) StockFailed(_ context.Context, r inventory.Reservation) error {
+	return p.record(r.OrderID, contracts.TypeStockFailed)
+}
+
+func (p *recordingPublisher) StockReleased(_ context.Context, r inventory.Reservation) error {
+	return p.record(r.OrderID, contracts.TypeStockReleased)
+}
+
+func (p *recordingPublisher) record(orderID, eventType string) error {
 	p.mu.Lock()
 	defer p.mu.Unlock()
-	p.events = append(p.events, h)
+	p.events = append(p.events, contracts.EventID(orderID, eventType))
 	return nil
 }
 
@@ -37,12 +49,7 @@ func (p *recordingPublisher) Publish(_ context.Context, h contracts.Header, _ an
 func (p *recordingPublisher) ids(from int) []string {
 	p.mu.Lock()
 	defer p.mu.Unlock()
-	var ids []string
-	for _, h := range p.events[from:] {
-		ids = append(ids, h.EventID)
-	}
-	sort.Strings(ids)
-	return ids
+	return slices.Sorted(slices.Values(p.events[from:]))
 }
 
 func (p *recordingPublisher) count() int {
@@ -86,15 +93,12 @@ type replicaOption func(*app.Stock)
 func newReplica(t *testing.T, backend *statestore.Memory, pub *recordingPublisher, opts ...replicaOption) replica {
 	t.Helper()
 	m := obs.NewMetrics(contracts.AppStock)
-	metrics, err := adapters.NewStockMetrics(m)
-	if err != nil {
-		t.Fatal(err)
-	}
+	metrics := adapters.NewMetrics(m)
 	products := adapters.NewProductRepository(backend, contracts.StockStore)
 	s := app.Stock{
 		Products:     products,
 		Reservations: adapters.NewReservationRepository(backend, contracts.StockStore),
-		Publisher:    pub,
+		Events:       pub,
 		Metrics:      metrics,
 		Log:          slog.New(slog.DiscardHandler),
 		Now:          func() time.Time { return decidedAt },
@@ -116,10 +120,10 @@ func seeded(t *testing.T, pub *recordingPublisher, opts ...replicaOption) (repli
 	t.Helper()
 	backend := statestore.NewMemory()
 	r := newReplica(t, backend, pub, opts...)
-	if _, err := (app.SeedCatalogHandler{Stock: r.stock}).Handle(context.Background(), []inventory.Product{
+	if _, err := (app.SeedCatalogHandler{Stock: r.stock}).Handle(context.Background(), app.SeedCatalog{Products: []inventory.Product{
 		{ID: "grinder", Name: "Burr grinder", PriceCents: 8900, Available: 20},
 		{ID: "beans", Name: "Coffee beans 1 kg", PriceCents: 1899, Available: 500},
-	}); err != nil {
+	}}); err != nil {
 		t.Fatal(err)
 	}
 	return r, backend
@@ -135,6 +139,11 @@ func paid(orderID string) app.SettleStock {
 
 func unpaid(orderID string) app.SettleStock {
 	return app.SettleStock{OrderID: orderID, EventType: contracts.TypePaymentFailed}
+}
+
+// product asks for the product id with its name, price and available units.
+func product(id, name string, priceCents int64, available int) app.PutProduct {
+	return app.PutProduct{ID: id, Name: name, PriceCents: &priceCents, Available: &available}
 }
 
 func grinders(n int) inventory.Line { return inventory.Line{ProductID: "grinder", Quantity: n} }

@@ -64,7 +64,7 @@ func TestADuplicateAnHourAfterTheOrderWasSettledMovesNothing(t *testing.T) {
 		}, []string{"o1.StockReserved"}},
 		{"a refused order, though stock came in since", func(t *testing.T, r replica) {
 			must(t, r.reserve.Handle(context.Background(), order("o1", grinders(21), beans(1))))
-			_, err := r.put.Handle(context.Background(), app.PutProduct{ID: "grinder", Name: "Burr grinder", PriceCents: 8900, Available: 50})
+			_, err := r.put.Handle(context.Background(), product("grinder", "Burr grinder", 8900, 50))
 			must(t, err)
 		}, []string{"o1.StockFailed"}},
 	}
@@ -155,7 +155,7 @@ func TestThreeReplicasConserveEveryUnitOverThousandsOfOrders(t *testing.T) {
 	replicas := []replica{first, newReplica(t, backend, pub), newReplica(t, backend, pub)}
 	initial := map[string]int{"grinder": 20, "beans": 500, "kettle": 40, "cup": 60, "filter": 10_000, "scale": 30}
 	for id, n := range initial {
-		_, err := first.put.Handle(context.Background(), app.PutProduct{ID: id, Name: id, PriceCents: 100, Available: n})
+		_, err := first.put.Handle(context.Background(), product(id, id, 100, n))
 		must(t, err)
 	}
 	ids := slices.Sorted(maps.Keys(initial))

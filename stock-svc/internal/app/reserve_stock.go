@@ -12,14 +12,6 @@ import (
 	"github.com/example/order-saga/stock-svc/internal/domain/inventory"
 )
 
-// Points where a test may crash the service: after the first product of an
-// order holds its units and before the others do, and after the decision is
-// recorded and before it is announced.
-const (
-	CrashMidReservation = "stock.mid-reservation"
-	CrashBeforePublish  = "stock.before-publish"
-)
-
 // ReserveStock asks for the units of a new order.
 type ReserveStock struct {
 	OrderID    string
@@ -44,6 +36,8 @@ type ReserveStock struct {
 type ReserveStockHandler struct{ Stock }
 
 // Handle reserves the order's units, records the decision and announces it.
+// An order that breaks the rules of orders is refused as invalid, and no
+// record is written for it.
 func (h ReserveStockHandler) Handle(ctx context.Context, cmd ReserveStock) error {
 	log := h.Log.With("orderId", cmd.OrderID)
 	intent, err := inventory.NewReservation(cmd.OrderID, cmd.CustomerID, cmd.Lines)
@@ -67,7 +61,7 @@ func (h ReserveStockHandler) Handle(ctx context.Context, cmd ReserveStock) error
 			return err
 		}
 	}
-	faults.Crash(log, CrashBeforePublish)
+	faults.Crash(log, contracts.FaultStockBeforePublish)
 	return h.announce(ctx, rec)
 }
 
@@ -94,15 +88,15 @@ func (h ReserveStockHandler) decide(ctx context.Context, log *slog.Logger, rec i
 		}
 		holds[w.ProductID] = held
 		h.Metrics.StockLevel(p)
-		faults.Crash(log, CrashMidReservation)
+		faults.Crash(log, contracts.FaultStockMidReservation)
 	}
 
 	at := h.Now()
-	decided, changed, _, err := h.Reservations.Update(ctx, rec.OrderID, func(r *inventory.Reservation) bool {
+	decided, changed, _, err := h.Reservations.Update(ctx, rec.OrderID, func(r *inventory.Reservation) (bool, error) {
 		if refusal.Reason != "" {
-			return r.Refuse(refusal.Reason, at)
+			return r.Refuse(refusal.Reason, at), nil
 		}
-		return r.Grant(holds, at)
+		return r.Grant(holds, at), nil
 	})
 	if err != nil {
 		return rec, fmt.Errorf("decide order %s: %w", rec.OrderID, err)
@@ -119,20 +113,8 @@ func (h ReserveStockHandler) decide(ctx context.Context, log *slog.Logger, rec i
 // announce publishes the decision a record stands for, with the same
 // event on every delivery.
 func (h ReserveStockHandler) announce(ctx context.Context, rec inventory.Reservation) error {
-	if !rec.Granted() {
-		hd := contracts.NewHeader(contracts.TypeStockFailed, rec.OrderID, rec.DecidedAt)
-		return h.Publisher.Publish(ctx, hd, contracts.StockFailed{Header: hd, Reason: rec.Reason})
+	if rec.Granted() {
+		return h.Events.StockReserved(ctx, rec)
 	}
-	hd := contracts.NewHeader(contracts.TypeStockReserved, rec.OrderID, rec.DecidedAt)
-	return h.Publisher.Publish(ctx, hd, contracts.StockReserved{
-		Header: hd, CustomerID: rec.CustomerID, Items: itemsOf(rec.Lines), TotalCents: rec.TotalCents,
-	})
-}
-
-func itemsOf(lines []inventory.Line) []contracts.Item {
-	items := make([]contracts.Item, len(lines))
-	for i, l := range lines {
-		items[i] = contracts.Item{ProductID: l.ProductID, Quantity: l.Quantity}
-	}
-	return items
+	return h.Events.StockFailed(ctx, rec)
 }

@@ -9,10 +9,6 @@ import (
 	"github.com/example/order-saga/stock-svc/internal/domain/inventory"
 )
 
-// CrashBeforeSettling is the point where a test may crash the service after
-// the outcome of a payment is recorded and before the products follow it.
-const CrashBeforeSettling = "stock.before-settling"
-
 // SettleStock tells the stock how the payment of an order ended.
 type SettleStock struct {
 	OrderID   string
@@ -40,11 +36,11 @@ func (h SettleStockHandler) Handle(ctx context.Context, cmd SettleStock) error {
 		want = inventory.StatusSold
 	}
 	at := h.Now()
-	rec, changed, found, err := h.Reservations.Update(ctx, cmd.OrderID, func(r *inventory.Reservation) bool {
+	rec, changed, found, err := h.Reservations.Update(ctx, cmd.OrderID, func(r *inventory.Reservation) (bool, error) {
 		if paid {
-			return r.Sell(at)
+			return r.Sell(at), nil
 		}
-		return r.Release(at)
+		return r.Release(at), nil
 	})
 	switch {
 	case err != nil:
@@ -58,7 +54,7 @@ func (h SettleStockHandler) Handle(ctx context.Context, cmd SettleStock) error {
 		h.Metrics.EventContradicting(cmd.EventType)
 		return nil
 	}
-	faults.Crash(log, CrashBeforeSettling)
+	faults.Crash(log, contracts.FaultStockBeforeSettling)
 	if err := h.settle(ctx, rec); err != nil {
 		return err
 	}
@@ -71,6 +67,5 @@ func (h SettleStockHandler) Handle(ctx context.Context, cmd SettleStock) error {
 	if paid {
 		return nil
 	}
-	hd := contracts.NewHeader(contracts.TypeStockReleased, rec.OrderID, rec.SettledAt)
-	return h.Publisher.Publish(ctx, hd, contracts.StockReleased{Header: hd, Items: itemsOf(rec.Lines)})
+	return h.Events.StockReleased(ctx, rec)
 }

@@ -13,7 +13,7 @@ import (
 type Stock struct {
 	Products     Products
 	Reservations Reservations
-	Publisher    Publisher
+	Events       Events
 	Metrics      Metrics
 	Log          *slog.Logger
 	Now          func() time.Time

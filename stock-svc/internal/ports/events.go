@@ -2,7 +2,6 @@ package ports
 
 import (
 	"context"
-	"errors"
 
 	"github.com/example/order-saga/contracts"
 	"github.com/example/order-saga/platform/pubsub"
@@ -10,52 +9,34 @@ import (
 	"github.com/example/order-saga/stock-svc/internal/domain/inventory"
 )
 
-// Events hands the events stock-svc listens to to its use cases.
+// Events hands the events stock-svc listens to to its use cases: a new
+// order is reserved, a paid one sold, one whose payment failed released.
+// The router decodes each event and checks its rules before it comes
+// here.
 type Events struct {
 	Reserve app.ReserveStockHandler
 	Settle  app.SettleStockHandler
 }
 
-// Orders handles the orders topic: a new order is reserved.
-func (e Events) Orders(ctx context.Context, eventType string, data []byte) error {
-	if eventType != contracts.TypeOrderCreated {
-		return nil
-	}
-	order, err := pubsub.Decode(data, validateOrderCreated)
-	if err != nil {
-		return err
-	}
-	lines := make([]inventory.Line, len(order.Items))
-	for i, it := range order.Items {
-		lines[i] = inventory.Line{ProductID: it.ProductID, Quantity: it.Quantity}
-	}
-	err = e.Reserve.Handle(ctx, app.ReserveStock{OrderID: order.OrderID, CustomerID: order.CustomerID, Lines: lines})
-	if errors.Is(err, inventory.ErrInvalidOrder) {
-		// No redelivery would change that.
-		return pubsub.Poison(err)
-	}
-	return err
+// Subscribe registers a handler for each event type on r.
+func (e Events) Subscribe(r *pubsub.Router) {
+	pubsub.On(r, contracts.TypeOrderCreated, e.orderCreated)
+	pubsub.On(r, contracts.TypePaymentCompleted, e.paymentCompleted)
+	pubsub.On(r, contracts.TypePaymentFailed, e.paymentFailed)
 }
 
-// Payments handles the payments topic: a paid order is sold, an unpaid one
-// is released.
-func (e Events) Payments(ctx context.Context, eventType string, data []byte) error {
-	var orderID string
-	switch eventType {
-	case contracts.TypePaymentCompleted:
-		paid, err := pubsub.Decode(data, func(p *contracts.PaymentCompleted) error { return validateOrderID(p.OrderID) })
-		if err != nil {
-			return err
-		}
-		orderID = paid.OrderID
-	case contracts.TypePaymentFailed:
-		failed, err := pubsub.Decode(data, func(p *contracts.PaymentFailed) error { return validateOrderID(p.OrderID) })
-		if err != nil {
-			return err
-		}
-		orderID = failed.OrderID
-	default:
-		return nil
+func (e Events) orderCreated(ctx context.Context, ev contracts.OrderCreated) error {
+	lines := make([]inventory.Line, len(ev.Items))
+	for i, it := range ev.Items {
+		lines[i] = inventory.Line{ProductID: it.ProductID, Quantity: it.Quantity}
 	}
-	return e.Settle.Handle(ctx, app.SettleStock{OrderID: orderID, EventType: eventType})
+	return e.Reserve.Handle(ctx, app.ReserveStock{OrderID: ev.OrderID, CustomerID: ev.CustomerID, Lines: lines})
+}
+
+func (e Events) paymentCompleted(ctx context.Context, ev contracts.PaymentCompleted) error {
+	return e.Settle.Handle(ctx, app.SettleStock{OrderID: ev.OrderID, EventType: contracts.TypePaymentCompleted})
+}
+
+func (e Events) paymentFailed(ctx context.Context, ev contracts.PaymentFailed) error {
+	return e.Settle.Handle(ctx, app.SettleStock{OrderID: ev.OrderID, EventType: contracts.TypePaymentFailed})
 }

@@ -3,20 +3,16 @@
 package ports
 
 import (
-	"errors"
 	"log/slog"
 	"net/http"
 	"strconv"
 
 	"github.com/go-chi/chi/v5"
 
-	"github.com/example/order-saga/platform/problem"
+	"github.com/example/order-saga/platform/web"
 	"github.com/example/order-saga/stock-svc/internal/app"
 	"github.com/example/order-saga/stock-svc/internal/domain/inventory"
 )
-
-// MaxBodyBytes bounds a request body.
-const MaxBodyBytes = 64 << 10
 
 // HTTP serves the catalog API.
 type HTTP struct {
@@ -29,10 +25,10 @@ type HTTP struct {
 
 // Routes mounts the API on r.
 func (h HTTP) Routes(r chi.Router) {
-	r.Get("/products", h.listProducts)
-	r.Get("/products/{id}", h.getProduct)
-	r.Put("/products/{id}", h.putProduct)
-	r.Delete("/products/{id}", h.deleteProduct)
+	r.Get("/products", web.Handle(h.Log, h.listProducts))
+	r.Get("/products/{id}", web.Handle(h.Log, h.getProduct))
+	r.Put("/products/{id}", web.Handle(h.Log, h.putProduct))
+	r.Delete("/products/{id}", web.Handle(h.Log, h.deleteProduct))
 }
 
 type productView struct {
@@ -53,7 +49,7 @@ type pageView struct {
 	Next     string        `json:"next,omitempty"`
 }
 
-func (h HTTP) listProducts(w http.ResponseWriter, r *http.Request) {
+func (h HTTP) listProducts(w http.ResponseWriter, r *http.Request) error {
 	q := app.ListProducts{After: r.URL.Query().Get("after"), Limit: app.DefaultPageSize}
 	if s := r.URL.Query().Get("limit"); s != "" {
 		n, err := strconv.Atoi(s)
@@ -64,23 +60,23 @@ func (h HTTP) listProducts(w http.ResponseWriter, r *http.Request) {
 	}
 	products, next, err := h.List.Handle(r.Context(), q)
 	if err != nil {
-		h.fail(w, r, err)
-		return
+		return err
 	}
 	page := pageView{Products: make([]productView, len(products)), Next: next}
 	for i, p := range products {
 		page.Products[i] = viewOf(p)
 	}
-	problem.JSON(w, http.StatusOK, page)
+	web.JSON(w, http.StatusOK, page)
+	return nil
 }
 
-func (h HTTP) getProduct(w http.ResponseWriter, r *http.Request) {
-	p, err := h.Get.Handle(r.Context(), chi.URLParam(r, "id"))
+func (h HTTP) getProduct(w http.ResponseWriter, r *http.Request) error {
+	p, err := h.Get.Handle(r.Context(), app.GetProduct{ID: chi.URLParam(r, "id")})
 	if err != nil {
-		h.fail(w, r, err)
-		return
+		return err
 	}
-	problem.JSON(w, http.StatusOK, viewOf(p))
+	web.JSON(w, http.StatusOK, viewOf(p))
+	return nil
 }
 
 // productBody is what PUT /products/{id} accepts. The numbers are pointers
@@ -91,71 +87,25 @@ type productBody struct {
 	Available  *int   `json:"available"`
 }
 
-func (h HTTP) putProduct(w http.ResponseWriter, r *http.Request) {
+func (h HTTP) putProduct(w http.ResponseWriter, r *http.Request) error {
 	var body productBody
-	if p := problem.DecodeJSON(w, r, MaxBodyBytes, &body); p != nil {
-		problem.Write(w, p)
-		return
+	if err := web.Decode(w, r, &body); err != nil {
+		return err
 	}
-	cmd := app.PutProduct{ID: chi.URLParam(r, "id"), Name: body.Name}
-	var missing []problem.FieldError
-	if body.PriceCents == nil {
-		missing = append(missing, problem.FieldError{Field: "priceCents", Detail: "is required"})
-	} else {
-		cmd.PriceCents = *body.PriceCents
-	}
-	if body.Available == nil {
-		missing = append(missing, problem.FieldError{Field: "available", Detail: "is required"})
-	} else {
-		cmd.Available = *body.Available
-	}
-	if len(missing) > 0 {
-		invalid, _ := inventory.ValidateProduct(cmd.ID, cmd.Name, cmd.PriceCents, cmd.Available).(inventory.ValidationError)
-		problem.Write(w, problem.Invalid(append(fieldErrors(invalid), missing...)))
-		return
-	}
-	p, err := h.Put.Handle(r.Context(), cmd)
+	p, err := h.Put.Handle(r.Context(), app.PutProduct{
+		ID: chi.URLParam(r, "id"), Name: body.Name, PriceCents: body.PriceCents, Available: body.Available,
+	})
 	if err != nil {
-		h.fail(w, r, err)
-		return
+		return err
 	}
-	problem.JSON(w, http.StatusOK, viewOf(p))
+	web.JSON(w, http.StatusOK, viewOf(p))
+	return nil
 }
 
-func (h HTTP) deleteProduct(w http.ResponseWriter, r *http.Request) {
-	id := chi.URLParam(r, "id")
-	if !inventory.ValidProductID(id) {
-		h.fail(w, r, app.ErrProductNotFound)
-		return
-	}
-	if err := h.Delete.Handle(r.Context(), id); err != nil {
-		h.fail(w, r, err)
-		return
+func (h HTTP) deleteProduct(w http.ResponseWriter, r *http.Request) error {
+	if err := h.Delete.Handle(r.Context(), app.DeleteProduct{ID: chi.URLParam(r, "id")}); err != nil {
+		return err
 	}
 	w.WriteHeader(http.StatusNoContent)
-}
-
-// fail answers err as a problem with a stable slug. The text of an
-// unexpected error is logged, never sent.
-func (h HTTP) fail(w http.ResponseWriter, r *http.Request, err error) {
-	var invalid inventory.ValidationError
-	switch {
-	case errors.As(err, &invalid):
-		problem.Write(w, problem.Invalid(fieldErrors(invalid)))
-	case errors.Is(err, app.ErrProductNotFound):
-		problem.Write(w, problem.New(http.StatusNotFound, "product-not-found", "no product has this id"))
-	case errors.Is(err, inventory.ErrProductHeld):
-		problem.Write(w, problem.New(http.StatusConflict, "product-held", "the product holds units for orders not settled yet; try again once they are"))
-	default:
-		h.Log.ErrorContext(r.Context(), "request failed", "method", r.Method, "path", r.URL.Path, "error", err)
-		problem.Write(w, problem.New(http.StatusServiceUnavailable, "stock-unavailable", "the stock could not be read or written; try again"))
-	}
-}
-
-func fieldErrors(v inventory.ValidationError) []problem.FieldError {
-	fields := make([]problem.FieldError, len(v))
-	for i, f := range v {
-		fields[i] = problem.FieldError{Field: f.Field, Detail: f.Reason}
-	}
-	return fields
+	return nil
 }

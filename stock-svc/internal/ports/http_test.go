@@ -3,17 +3,22 @@ package ports_test
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"slices"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
+
+	dapr "github.com/dapr/go-sdk/client"
 
 	"github.com/example/order-saga/contracts"
 	"github.com/example/order-saga/platform/obs"
 	"github.com/example/order-saga/platform/problem"
+	"github.com/example/order-saga/platform/pubsub"
 	"github.com/example/order-saga/platform/statestore"
 	"github.com/example/order-saga/stock-svc/internal/adapters"
 	"github.com/example/order-saga/stock-svc/internal/app"
@@ -22,11 +27,14 @@ import (
 	"github.com/go-chi/chi/v5"
 )
 
-type discardPublisher struct{}
+type discardEvents struct{}
 
-func (discardPublisher) Publish(context.Context, contracts.Header, any) error { return nil }
+func (discardEvents) StockReserved(context.Context, inventory.Reservation) error { return nil }
+func (discardEvents) StockFailed(context.Context, inventory.Reservation) error   { return nil }
+func (discardEvents) StockReleased(context.Context, inventory.Reservation) error { return nil }
 
-// stockFixture is stock-svc's ports over a new store holding a grinder.
+// stockFixture is stock-svc's ports over a new store holding a grinder:
+// its API, and its subscriptions as the sidecar delivers to them.
 type stockFixture struct {
 	http   http.Handler
 	events ports.Events
@@ -35,18 +43,20 @@ type stockFixture struct {
 
 func newStock(t *testing.T) stockFixture {
 	t.Helper()
-	backend := statestore.NewMemory()
-	metrics, err := adapters.NewStockMetrics(obs.NewMetrics(contracts.AppStock))
-	if err != nil {
-		t.Fatal(err)
-	}
+	return newStockOver(t, statestore.NewMemory())
+}
+
+func newStockOver(t *testing.T, backend statestore.Backend) stockFixture {
+	t.Helper()
+	shared := obs.NewMetrics(contracts.AppStock)
 	log := slog.New(slog.DiscardHandler)
 	products := adapters.NewProductRepository(backend, contracts.StockStore)
 	s := app.Stock{
 		Products: products, Reservations: adapters.NewReservationRepository(backend, contracts.StockStore),
-		Publisher: discardPublisher{}, Metrics: metrics, Log: log, Now: time.Now,
+		Events: discardEvents{}, Metrics: adapters.NewMetrics(shared), Log: log, Now: time.Now,
 	}
-	if _, err := (app.SeedCatalogHandler{Stock: s}).Handle(context.Background(), []inventory.Product{{ID: "grinder", Name: "Burr grinder", PriceCents: 8900, Available: 20}}); err != nil {
+	seed := app.SeedCatalog{Products: []inventory.Product{{ID: "grinder", Name: "Burr grinder", PriceCents: 8900, Available: 20}}}
+	if _, err := (app.SeedCatalogHandler{Stock: s}).Handle(context.Background(), seed); err != nil {
 		t.Fatal(err)
 	}
 	r := chi.NewRouter()
@@ -54,7 +64,11 @@ func newStock(t *testing.T) stockFixture {
 		Put: app.PutProductHandler{Stock: s}, Delete: app.DeleteProductHandler{Stock: s},
 		Get: app.GetProductHandler{Products: products}, List: app.ListProductsHandler{Products: products}, Log: log,
 	}.Routes(r)
-	return stockFixture{http: r, events: ports.Events{Reserve: app.ReserveStockHandler{Stock: s}, Settle: app.SettleStockHandler{Stock: s}}, stock: s}
+	events := ports.Events{Reserve: app.ReserveStockHandler{Stock: s}, Settle: app.SettleStockHandler{Stock: s}}
+	subscriptions := pubsub.NewRouter(contracts.PubSub, shared, log)
+	events.Subscribe(subscriptions)
+	subscriptions.Mount(r)
+	return stockFixture{http: r, events: events, stock: s}
 }
 
 func serve(h http.Handler, method, path, contentType, body string) *httptest.ResponseRecorder {
@@ -241,5 +255,61 @@ func TestDeleteProduct(t *testing.T) {
 		if rec := serve(f.http, http.MethodDelete, st.path, "", ""); rec.Code != st.wantStatus {
 			t.Fatalf("%s: status %d, want %d: %s", st.name, rec.Code, st.wantStatus, rec.Body)
 		}
+	}
+}
+
+// unanswered is a state store whose sidecar stops answering when down is
+// set.
+type unanswered struct {
+	*statestore.Memory
+	down atomic.Bool
+}
+
+var errRefused = errors.New("dial tcp 127.0.0.1:50001: connection refused")
+
+func (u *unanswered) GetState(ctx context.Context, store, key string, meta map[string]string) (*dapr.StateItem, error) {
+	if u.down.Load() {
+		return nil, errRefused
+	}
+	return u.Memory.GetState(ctx, store, key, meta)
+}
+
+func (u *unanswered) GetBulkState(ctx context.Context, store string, keys []string, meta map[string]string, n int32) ([]*dapr.BulkStateItem, error) {
+	if u.down.Load() {
+		return nil, errRefused
+	}
+	return u.Memory.GetBulkState(ctx, store, keys, meta, n)
+}
+
+func (u *unanswered) SaveStateWithETag(ctx context.Context, store, key string, data []byte, etag string, meta map[string]string, so ...dapr.StateOption) error {
+	if u.down.Load() {
+		return errRefused
+	}
+	return u.Memory.SaveStateWithETag(ctx, store, key, data, etag, meta, so...)
+}
+
+func TestAStoreThatDoesNotAnswerIsUnavailableAndNeverShown(t *testing.T) {
+	t.Parallel()
+	cases := []struct{ name, method, path, body string }{
+		{"a product is read", http.MethodGet, "/products/grinder", ""},
+		{"the catalog is listed", http.MethodGet, "/products", ""},
+		{"a product is put", http.MethodPut, "/products/kettle", `{"name":"Kettle","priceCents":4500,"available":50}`},
+		{"a product is deleted", http.MethodDelete, "/products/grinder", ""},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			store := &unanswered{Memory: statestore.NewMemory()}
+			f := newStockOver(t, store)
+			store.down.Store(true)
+			rec := serve(f.http, tc.method, tc.path, "application/json", tc.body)
+			var p problem.Details
+			if err := json.NewDecoder(rec.Body).Decode(&p); err != nil {
+				t.Fatal(err)
+			}
+			if rec.Code != http.StatusServiceUnavailable || p.Type != "/problems/unavailable" || strings.Contains(p.Detail, "127.0.0.1") {
+				t.Fatalf("answered %d %+v, want 503 /problems/unavailable with no address in it", rec.Code, p)
+			}
+		})
 	}
 }

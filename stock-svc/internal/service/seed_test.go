@@ -46,7 +46,7 @@ func TestSeedingStopsWhenTheServiceStops(t *testing.T) {
 func TestEveryStarterProductIsValid(t *testing.T) {
 	t.Parallel()
 	for _, p := range starterCatalog {
-		if err := inventory.ValidateProduct(p.ID, p.Name, p.PriceCents, p.Available); err != nil {
+		if err := inventory.CheckProduct(p.ID, p.Name, p.PriceCents, p.Available).Err(); err != nil {
 			t.Errorf("%s: %v", p.ID, err)
 		}
 	}

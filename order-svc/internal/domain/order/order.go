@@ -3,8 +3,9 @@
 package order
 
 import (
-	"errors"
 	"time"
+
+	"github.com/example/order-saga/contracts"
 )
 
 // Status of an order, derived from the saga steps it has seen.
@@ -23,36 +24,36 @@ const (
 func (s Status) Final() bool { return s == Confirmed || s == Canceled }
 
 // ErrNotFound is returned when an order does not exist.
-var ErrNotFound = errors.New("order not found")
+var ErrNotFound = contracts.NotFound("order-not-found", "no order has this id")
 
 // Item is one line of an order.
 type Item struct {
-	ProductID string `json:"productId"`
-	Quantity  int    `json:"quantity"`
+	ProductID string
+	Quantity  int
 }
 
 // Transition is one change of status, for the order's history.
 type Transition struct {
-	Status Status    `json:"status"`
-	At     time.Time `json:"at"`
-	Reason string    `json:"reason,omitempty"`
+	Status Status
+	At     time.Time
+	Reason string
 }
 
-// Order is the stored aggregate.
+// Order is the aggregate: one order and the saga steps seen for it.
 type Order struct {
-	ID         string       `json:"id"`
-	CustomerID string       `json:"customerId"`
-	Items      []Item       `json:"items"`
-	Status     Status       `json:"status"`
-	Reason     string       `json:"reason,omitempty"` // why it was CANCELED
-	TotalCents int64        `json:"totalCents"`       // from StockReserved
-	CreatedAt  time.Time    `json:"createdAt"`
-	UpdatedAt  time.Time    `json:"updatedAt"`
-	History    []Transition `json:"history"`
+	ID         string
+	CustomerID string
+	Items      []Item
+	Status     Status
+	Reason     string // why it was CANCELED
+	TotalCents int64  // from StockReserved
+	CreatedAt  time.Time
+	UpdatedAt  time.Time
+	History    []Transition
 	// Placed is false while the order is known only from later steps,
 	// which can arrive before the order's own creation is stored.
-	Placed bool  `json:"placed"`
-	Steps  Steps `json:"steps"`
+	Placed bool
+	Steps  Steps
 }
 
 // Steps records which saga steps the order has seen. Steps arrive on
@@ -60,15 +61,15 @@ type Order struct {
 // derived from them, so the result does not depend on their order. Steps
 // only ever holds steps that one run of the saga can produce together.
 type Steps struct {
-	StockReserved    bool `json:"stockReserved,omitempty"`
-	StockFailed      bool `json:"stockFailed,omitempty"`
-	PaymentCompleted bool `json:"paymentCompleted,omitempty"`
-	PaymentFailed    bool `json:"paymentFailed,omitempty"`
-	StockReleased    bool `json:"stockReleased,omitempty"`
+	StockReserved    bool
+	StockFailed      bool
+	PaymentCompleted bool
+	PaymentFailed    bool
+	StockReleased    bool
 	// Failure is the reason of the StockFailed or PaymentFailed seen (one
 	// run has at most one), kept until the order can be CANCELED: a
 	// refused payment seen before the reservation waits for it.
-	Failure string `json:"failure,omitempty"`
+	Failure string
 }
 
 // Place fills in what the customer asked for. It returns false when the

@@ -277,38 +277,3 @@ func TestAPaymentStoredBeforeTheOrderStillWaitsForTheReservation(t *testing.T) {
 		t.Fatalf("status %s total %d, want CONFIRMED 700", o.Status, o.TotalCents)
 	}
 }
-
-func TestValidationNamesEveryBadField(t *testing.T) {
-	t.Parallel()
-	many := make([]order.Item, order.MaxItems+1)
-	for i := range many {
-		many[i] = order.Item{ProductID: "p", Quantity: 1}
-	}
-	cases := []struct {
-		name     string
-		customer string
-		items    []order.Item
-		fields   []string
-	}{
-		{"a good order passes", "alice", []order.Item{{"kettle", 2}}, nil},
-		{"a missing customer is named", "", []order.Item{{"kettle", 2}}, []string{"customerId"}},
-		{"no items is refused", "alice", nil, []string{"items"}},
-		{"too many items are refused", "alice", many, []string{"items"}},
-		{"each bad line is named", "alice", []order.Item{{"", 0}, {"ok", order.MaxQuantity + 1}},
-			[]string{"items[0].productId", "items[0].quantity", "items[1].quantity"}},
-	}
-	for _, tc := range cases {
-		t.Run(tc.name, func(t *testing.T) {
-			t.Parallel()
-			errs := order.Validate(tc.customer, tc.items)
-			if len(errs) != len(tc.fields) {
-				t.Fatalf("errors %v, want fields %v", errs, tc.fields)
-			}
-			for i, f := range tc.fields {
-				if errs[i].Field != f {
-					t.Errorf("error %d names %s, want %s", i, errs[i].Field, f)
-				}
-			}
-		})
-	}
-}

@@ -1,15 +1,31 @@
 // Package wallet is the money side of the saga: a customer's balance and
 // the charges it has decided but not yet handed over to a payment record.
+//
+// Every method that may change a wallet tells whether it did, so that a
+// caller stores a wallet only when something in it changed.
 package wallet
 
 import (
 	"fmt"
 	"maps"
 	"time"
+
+	"github.com/example/order-saga/contracts"
 )
 
 // MaxBalanceCents is the largest balance that can be set.
 const MaxBalanceCents int64 = 1_000_000_000_00
+
+// The errors of the wallet domain.
+var (
+	// ErrBalanceOutOfRange names the balance as an invalid field.
+	ErrBalanceOutOfRange = contracts.Invalid(contracts.FieldError{
+		Field: "balanceCents", Detail: fmt.Sprintf("must be between 0 and %d", MaxBalanceCents),
+	})
+	// ErrNegativeAmount refuses a charge no event may ask for: the
+	// reservation's total is never negative.
+	ErrNegativeAmount = &contracts.Error{Kind: contracts.KindInvalid, Type: "negative-amount", Detail: "an amount to charge must not be negative"}
+)
 
 // Wallet holds a customer's balance. Its balance never goes negative.
 type Wallet struct {
@@ -48,25 +64,28 @@ func (w *Wallet) Pending(orderID string) (Decision, bool) {
 }
 
 // SetBalance replaces the balance. Pending charges stay as they are.
-func (w *Wallet) SetBalance(cents int64) error {
+// Setting the balance the wallet has already changes nothing.
+func (w *Wallet) SetBalance(cents int64) (changed bool, err error) {
 	if err := checkBalance(cents); err != nil {
-		return err
+		return false, err
 	}
+	changed = w.balanceCents != cents
 	w.balanceCents = cents
-	return nil
+	return changed, nil
 }
 
 // Charge decides the payment of an order of amountCents. An order that
-// already has a pending decision gets that same decision back, so a
-// charge repeated on redelivery never takes the money twice.
-func (w *Wallet) Charge(orderID string, amountCents int64, at time.Time) (Decision, error) {
+// already has a pending decision gets that same decision back, and the
+// wallet is unchanged, so a charge repeated on redelivery never takes the
+// money twice.
+func (w *Wallet) Charge(orderID string, amountCents int64, at time.Time) (d Decision, changed bool, err error) {
 	if d, ok := w.charges[orderID]; ok {
-		return d, nil
+		return d, false, nil
 	}
 	if amountCents < 0 {
-		return Decision{}, fmt.Errorf("charge %d cents: %w", amountCents, ErrNegativeAmount)
+		return Decision{}, false, fmt.Errorf("charge %d cents: %w", amountCents, ErrNegativeAmount)
 	}
-	d := Decision{Seq: w.lastSeq + 1, Status: Completed, AmountCents: amountCents, At: at.UTC()}
+	d = Decision{Seq: w.lastSeq + 1, Status: Completed, AmountCents: amountCents, At: at.UTC()}
 	if w.balanceCents >= amountCents {
 		w.balanceCents -= amountCents
 	} else {
@@ -78,24 +97,24 @@ func (w *Wallet) Charge(orderID string, amountCents int64, at time.Time) (Decisi
 		w.charges = map[string]Decision{}
 	}
 	w.charges[orderID] = d
-	return d, nil
+	return d, true, nil
 }
 
 // Settle drops the pending decision of an order whose payment record now
 // holds the decision numbered recordedSeq. A pending decision with another
 // number lost the race to the record: its charge is given back. It returns
-// the cents given back.
-func (w *Wallet) Settle(orderID string, recordedSeq int64) (refundedCents int64) {
+// the cents given back, and whether there was a decision to drop.
+func (w *Wallet) Settle(orderID string, recordedSeq int64) (refundedCents int64, changed bool) {
 	d, ok := w.charges[orderID]
 	if !ok {
-		return 0
+		return 0, false
 	}
 	delete(w.charges, orderID)
 	if d.Seq != recordedSeq && d.Status == Completed {
 		w.balanceCents += d.AmountCents
-		return d.AmountCents
+		return d.AmountCents, true
 	}
-	return 0
+	return 0, true
 }
 
 func checkBalance(cents int64) error {

@@ -5,6 +5,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/example/order-saga/contracts"
 	"github.com/example/order-saga/payment-svc/internal/domain/wallet"
 )
 
@@ -39,9 +40,9 @@ func TestCharge(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
 			w := newWallet(t, tt.balance)
-			d, err := w.Charge("o1", tt.amount, at)
-			if err != nil {
-				t.Fatal(err)
+			d, changed, err := w.Charge("o1", tt.amount, at)
+			if err != nil || !changed {
+				t.Fatalf("changed = %v, err = %v; want a change", changed, err)
 			}
 			if d.Status != tt.wantStatus || d.Reason != tt.wantReason || d.AmountCents != tt.amount {
 				t.Fatalf("decision = %+v, want %s %q for %d", d, tt.wantStatus, tt.wantReason, tt.amount)
@@ -59,10 +60,10 @@ func TestCharge(t *testing.T) {
 func TestAChargeRepeatedForOneOrderReturnsTheFirstDecision(t *testing.T) {
 	t.Parallel()
 	w := newWallet(t, 1000)
-	first, _ := w.Charge("o1", 600, at)
-	again, err := w.Charge("o1", 600, at.Add(time.Hour))
-	if err != nil {
-		t.Fatal(err)
+	first, _, _ := w.Charge("o1", 600, at)
+	again, changed, err := w.Charge("o1", 600, at.Add(time.Hour))
+	if err != nil || changed {
+		t.Fatalf("changed = %v, err = %v; want no change", changed, err)
 	}
 	if again != first {
 		t.Fatalf("second decision %+v differs from first %+v", again, first)
@@ -75,8 +76,8 @@ func TestAChargeRepeatedForOneOrderReturnsTheFirstDecision(t *testing.T) {
 func TestEveryDecisionOfAWalletHasItsOwnSeq(t *testing.T) {
 	t.Parallel()
 	w := newWallet(t, 100)
-	a, _ := w.Charge("a", 10, at)
-	b, _ := w.Charge("b", 1000, at)
+	a, _, _ := w.Charge("a", 10, at)
+	b, _, _ := w.Charge("b", 1000, at)
 	if a.Seq == b.Seq || w.LastSeq() != b.Seq {
 		t.Fatalf("seqs %d and %d, last %d", a.Seq, b.Seq, w.LastSeq())
 	}
@@ -87,7 +88,7 @@ func TestTheBalanceNeverGoesNegative(t *testing.T) {
 	w := newWallet(t, 100)
 	completed := 0
 	for i := range 50 {
-		d, err := w.Charge(string(rune('a'+i)), 7, at)
+		d, _, err := w.Charge(string(rune('a'+i)), 7, at)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -106,8 +107,8 @@ func TestTheBalanceNeverGoesNegative(t *testing.T) {
 func TestANegativeAmountIsRejected(t *testing.T) {
 	t.Parallel()
 	w := newWallet(t, 100)
-	if _, err := w.Charge("o1", -1, at); !errors.Is(err, wallet.ErrNegativeAmount) {
-		t.Fatalf("err = %v, want ErrNegativeAmount", err)
+	if _, changed, err := w.Charge("o1", -1, at); !errors.Is(err, wallet.ErrNegativeAmount) || changed {
+		t.Fatalf("changed = %v, err = %v; want ErrNegativeAmount and no change", changed, err)
 	}
 	if _, ok := w.Pending("o1"); ok || w.BalanceCents() != 100 {
 		t.Fatal("a rejected charge changed the wallet")
@@ -122,7 +123,7 @@ func TestSettle(t *testing.T) {
 		recordedSeq  func(d wallet.Decision) int64
 		wantRefund   int64
 		wantBalance  int64
-		chargeBefore bool
+		chargeBefore bool // and so the settling changes the wallet
 	}{
 		{"settling the recorded decision drops it and keeps the charge", 300, func(d wallet.Decision) int64 { return d.Seq }, 0, 700, true},
 		{"settling a completed decision that lost to another record gives the money back", 300, func(d wallet.Decision) int64 { return d.Seq + 1 }, 300, 1000, true},
@@ -135,10 +136,11 @@ func TestSettle(t *testing.T) {
 			w := newWallet(t, 1000)
 			var d wallet.Decision
 			if tt.chargeBefore {
-				d, _ = w.Charge("o1", tt.amount, at)
+				d, _, _ = w.Charge("o1", tt.amount, at)
 			}
-			if got := w.Settle("o1", tt.recordedSeq(d)); got != tt.wantRefund {
-				t.Fatalf("refund = %d, want %d", got, tt.wantRefund)
+			got, changed := w.Settle("o1", tt.recordedSeq(d))
+			if got != tt.wantRefund || changed != tt.chargeBefore {
+				t.Fatalf("refund = %d, changed = %v; want %d, %v", got, changed, tt.wantRefund, tt.chargeBefore)
 			}
 			if _, ok := w.Pending("o1"); ok {
 				t.Fatal("the decision is still pending")
@@ -166,11 +168,15 @@ func TestBalanceBounds(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
 			_, newErr := wallet.New(tt.balance)
-			setErr := newWallet(t, 5).SetBalance(tt.balance)
+			w := newWallet(t, 5)
+			changed, setErr := w.SetBalance(tt.balance)
 			for _, err := range []error{newErr, setErr} {
-				if got := errors.Is(err, wallet.ErrBalanceOutOfRange); got != tt.wantErr {
+				if got := errors.Is(err, wallet.ErrBalanceOutOfRange) && namesBalance(err); got != tt.wantErr {
 					t.Fatalf("err = %v, want out of range: %v", err, tt.wantErr)
 				}
+			}
+			if changed == tt.wantErr || (tt.wantErr && w.BalanceCents() != 5) {
+				t.Fatalf("changed = %v, balance %d; a refused balance must change nothing", changed, w.BalanceCents())
 			}
 		})
 	}
@@ -179,13 +185,28 @@ func TestBalanceBounds(t *testing.T) {
 func TestSettingTheBalanceKeepsPendingCharges(t *testing.T) {
 	t.Parallel()
 	w := newWallet(t, 1000)
-	d, _ := w.Charge("o1", 300, at)
-	if err := w.SetBalance(50); err != nil {
-		t.Fatal(err)
+	d, _, _ := w.Charge("o1", 300, at)
+	if changed, err := w.SetBalance(50); err != nil || !changed {
+		t.Fatalf("changed = %v, err = %v; want a change", changed, err)
 	}
 	if p, ok := w.Pending("o1"); !ok || p != d || w.BalanceCents() != 50 {
 		t.Fatalf("pending %+v %v, balance %d", p, ok, w.BalanceCents())
 	}
+}
+
+func TestSettingTheBalanceAWalletHasChangesNothing(t *testing.T) {
+	t.Parallel()
+	w := newWallet(t, 1000)
+	if changed, err := w.SetBalance(1000); err != nil || changed {
+		t.Fatalf("changed = %v, err = %v; want no change", changed, err)
+	}
+}
+
+// namesBalance tells whether err names balanceCents as its invalid field,
+// as the API shows it.
+func namesBalance(err error) bool {
+	var e *contracts.Error
+	return errors.As(err, &e) && len(e.Fields) == 1 && e.Fields[0].Field == "balanceCents"
 }
 
 func TestRestoreCopiesTheCharges(t *testing.T) {

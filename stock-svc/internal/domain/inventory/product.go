@@ -1,22 +1,32 @@
+// Package inventory is the stock of the shop: products, the units held for
+// orders, and the decision taken for each order. It is plain Go, with no
+// storage or messaging in it, so that its rules can be tested alone.
 package inventory
 
 import (
 	"fmt"
-	"regexp"
 	"unicode/utf8"
+
+	"github.com/example/order-saga/contracts"
 )
 
-// Limits of a product.
+// Limits of a product. Its id follows the rule of every id
+// (contracts.ValidID).
 const (
 	MaxNameLength = 200
 	MaxPriceCents = 100_000_000
 	MaxAvailable  = 1_000_000_000
 )
 
-var productID = regexp.MustCompile(`^[A-Za-z0-9._-]{1,64}$`)
+// ErrProductHeld is returned for a product that cannot be deleted while it
+// holds units for orders.
+var ErrProductHeld = contracts.Conflict("product-held", "the product holds units for orders not settled yet; try again once they are")
 
-// ValidProductID tells whether id can name a product.
-func ValidProductID(id string) bool { return productID.MatchString(id) }
+// Refusal is the reason an order cannot have its units: an unknown
+// product, or not enough of one. It is a decision, not a failure.
+type Refusal struct{ Reason string }
+
+func (r Refusal) Error() string { return r.Reason }
 
 // Product is one product of the catalog with the units it holds for
 // orders. It is stored on its own, so that orders for different products
@@ -27,21 +37,21 @@ func ValidProductID(id string) bool { return productID.MatchString(id) }
 // Available only into a hold, and leaves a hold only back to Available or
 // into Sold.
 type Product struct {
-	ID         string `json:"id"`
-	Name       string `json:"name"`
-	PriceCents int64  `json:"priceCents"`
-	Available  int    `json:"available"`
-	Reserved   int    `json:"reserved"`
-	Sold       int    `json:"sold"`
+	ID         string
+	Name       string
+	PriceCents int64
+	Available  int
+	Reserved   int
+	Sold       int
 	// Holds are the units held for orders not settled yet, by order id.
-	Holds map[string]Hold `json:"holds,omitempty"`
+	Holds map[string]Hold
 	// Deleted marks a product taken out of the catalog. It stays stored,
 	// so that a late write from a copy made before the deletion is refused
 	// by its ETag rather than bringing the product back.
-	Deleted bool `json:"deleted,omitempty"`
+	Deleted bool
 	// Revision grows with every change, so that of two copies the later
 	// one can be told apart.
-	Revision int64 `json:"revision"`
+	Revision int64
 }
 
 // Hold is the units of one product held for one order, at the price they
@@ -49,30 +59,28 @@ type Product struct {
 // that a reservation stands for from one taken by a handler that came too
 // late (see Product.Settle).
 type Hold struct {
-	Ref        string `json:"ref"`
-	Quantity   int    `json:"quantity"`
-	PriceCents int64  `json:"priceCents"`
+	Ref        string
+	Quantity   int
+	PriceCents int64
 }
 
-// ValidateProduct tells every field that a product cannot have.
-func ValidateProduct(id, name string, priceCents int64, available int) error {
-	var errs ValidationError
-	if !ValidProductID(id) {
-		errs = append(errs, FieldError{"id", "must be 1 to 64 letters, digits, '.', '_' or '-'"})
+// CheckProduct names every field that a product cannot have; none when it
+// can be stored.
+func CheckProduct(id, name string, priceCents int64, available int) contracts.FieldErrors {
+	var errs contracts.FieldErrors
+	if !contracts.ValidID(id) {
+		errs.Add("id", contracts.IDRule)
 	}
 	if n := utf8.RuneCountInString(name); n < 1 || n > MaxNameLength {
-		errs = append(errs, FieldError{"name", fmt.Sprintf("must be 1 to %d characters", MaxNameLength)})
+		errs.Add("name", fmt.Sprintf("must be 1 to %d characters", MaxNameLength))
 	}
 	if priceCents < 0 || priceCents > MaxPriceCents {
-		errs = append(errs, FieldError{"priceCents", fmt.Sprintf("must be 0 to %d", MaxPriceCents)})
+		errs.Add("priceCents", fmt.Sprintf("must be 0 to %d", MaxPriceCents))
 	}
 	if available < 0 || available > MaxAvailable {
-		errs = append(errs, FieldError{"available", fmt.Sprintf("must be 0 to %d", MaxAvailable)})
+		errs.Add("available", fmt.Sprintf("must be 0 to %d", MaxAvailable))
 	}
-	if len(errs) > 0 {
-		return errs
-	}
-	return nil
+	return errs
 }
 
 // Exists tells whether the product is in the catalog: stored and not
@@ -82,9 +90,10 @@ func (p *Product) Exists(found bool) bool { return found && !p.Deleted }
 
 // Put creates the product id, or replaces its name, price and available
 // units; units held for orders stay held. found tells whether p was
-// stored.
+// stored. Values a product cannot have are refused as invalid, each bad
+// field named.
 func (p *Product) Put(found bool, id, name string, priceCents int64, available int) error {
-	if err := ValidateProduct(id, name, priceCents, available); err != nil {
+	if err := CheckProduct(id, name, priceCents, available).Err(); err != nil {
 		return err
 	}
 	if !p.Exists(found) {

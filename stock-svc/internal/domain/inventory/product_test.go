@@ -6,6 +6,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/example/order-saga/contracts"
 	"github.com/example/order-saga/stock-svc/internal/domain/inventory"
 )
 
@@ -125,12 +126,12 @@ func TestPutNamesEveryBadField(t *testing.T) {
 	t.Parallel()
 	var p inventory.Product
 	err := p.Put(false, "no spaces", "", -1, inventory.MaxAvailable+1)
-	var invalid inventory.ValidationError
-	if !errors.As(err, &invalid) {
-		t.Fatalf("got %v, want a ValidationError", err)
+	var invalid *contracts.Error
+	if !errors.As(err, &invalid) || invalid.Kind != contracts.KindInvalid {
+		t.Fatalf("got %v, want an invalid input", err)
 	}
 	var fields []string
-	for _, f := range invalid {
+	for _, f := range invalid.Fields {
 		fields = append(fields, f.Field)
 	}
 	if want := []string{"id", "name", "priceCents", "available"}; !reflect.DeepEqual(fields, want) {

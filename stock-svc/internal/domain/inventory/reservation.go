@@ -3,8 +3,9 @@ package inventory
 import (
 	"maps"
 	"slices"
-	"strings"
 	"time"
+
+	"github.com/example/order-saga/contracts"
 )
 
 // Status is where the reservation of an order stands.
@@ -26,8 +27,8 @@ const (
 
 // Line is a quantity of one product.
 type Line struct {
-	ProductID string `json:"productId"`
-	Quantity  int    `json:"quantity"`
+	ProductID string
+	Quantity  int
 }
 
 // Reservation is the record of one order in the stock: written first, as
@@ -39,22 +40,33 @@ type Line struct {
 // SOLD or RELEASED. Each move is one ETag-checked write, so of two
 // handlers that decide apart, the first to write decides.
 type Reservation struct {
-	OrderID    string `json:"orderId"`
-	CustomerID string `json:"customerId"`
-	Status     Status `json:"status"`
-	Lines      []Line `json:"lines"`
+	OrderID    string
+	CustomerID string
+	Status     Status
+	Lines      []Line
 	// Holds names, once RESERVED, the hold each product keeps for the
 	// order, by product id: the one the reservation stands for.
-	Holds      map[string]string `json:"holds,omitempty"`
-	TotalCents int64             `json:"totalCents"`
-	Reason     string            `json:"reason,omitempty"`
-	DecidedAt  time.Time         `json:"decidedAt"`
-	SettledAt  time.Time         `json:"settledAt"`
+	Holds      map[string]string
+	TotalCents int64
+	Reason     string
+	DecidedAt  time.Time
+	SettledAt  time.Time
 }
 
-// NewReservation returns the intent to hold the units of an order.
+// NewReservation returns the intent to hold the units of an order. An
+// order that breaks the rules of every order (contracts.ValidateOrder) is
+// refused as invalid, naming its bad fields: no decision can be taken on
+// it, and a line of no units, or of fewer, would break the invariants of
+// its products.
 func NewReservation(orderID, customerID string, lines []Line) (Reservation, error) {
-	if err := checkOrder(orderID, lines); err != nil {
+	if !contracts.ValidID(orderID) {
+		return Reservation{}, contracts.Invalid(contracts.FieldError{Field: "orderId", Detail: contracts.IDRule})
+	}
+	items := make([]contracts.Item, len(lines))
+	for i, l := range lines {
+		items[i] = contracts.Item{ProductID: l.ProductID, Quantity: l.Quantity}
+	}
+	if err := contracts.ValidateOrder(customerID, items); err != nil {
 		return Reservation{}, err
 	}
 	return Reservation{OrderID: orderID, CustomerID: customerID, Status: StatusReserving, Lines: slices.Clone(lines)}, nil
@@ -136,23 +148,4 @@ func (r *Reservation) settle(to Status, at time.Time) bool {
 	}
 	r.Status, r.SettledAt = to, at
 	return true
-}
-
-// checkOrder tells why no decision can be taken on an order.
-func checkOrder(orderID string, lines []Line) error {
-	switch {
-	case strings.TrimSpace(orderID) == "":
-		return ErrNoOrderID
-	case len(lines) == 0:
-		return ErrNoLines
-	}
-	for _, l := range lines {
-		switch {
-		case l.ProductID == "":
-			return ErrNoProductID
-		case l.Quantity <= 0:
-			return ErrInvalidQuantity
-		}
-	}
-	return nil
 }

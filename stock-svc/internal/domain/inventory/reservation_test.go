@@ -5,6 +5,7 @@ import (
 	"reflect"
 	"testing"
 
+	"github.com/example/order-saga/contracts"
 	"github.com/example/order-saga/stock-svc/internal/domain/inventory"
 )
 
@@ -62,25 +63,28 @@ func TestAGrantRecordsTheHoldsAndPricesThem(t *testing.T) {
 	}
 }
 
-func TestAnOrderThatCannotBeDecidedIsAnError(t *testing.T) {
+func TestAnOrderThatCannotBeDecidedIsInvalid(t *testing.T) {
 	t.Parallel()
 	cases := []struct {
-		name    string
-		orderID string
-		lines   []inventory.Line
-		want    error
+		name      string
+		orderID   string
+		lines     []inventory.Line
+		wantField string
 	}{
-		{"an order without id", "", []inventory.Line{{"cup", 1}}, inventory.ErrNoOrderID},
-		{"an order without lines", "o1", nil, inventory.ErrNoLines},
-		{"a line without product", "o1", []inventory.Line{{"", 1}}, inventory.ErrNoProductID},
-		{"a line of zero units", "o1", []inventory.Line{{"cup", 0}}, inventory.ErrInvalidQuantity},
-		{"a line of negative units", "o1", []inventory.Line{{"cup", -2}}, inventory.ErrInvalidQuantity},
+		{"an order without id", "", []inventory.Line{{"cup", 1}}, "orderId"},
+		{"an order whose id holds the state key separator", "a||b", []inventory.Line{{"cup", 1}}, "orderId"},
+		{"an order without lines", "o1", nil, "items"},
+		{"a line without product", "o1", []inventory.Line{{"", 1}}, "items[0].productId"},
+		{"a line of zero units", "o1", []inventory.Line{{"cup", 0}}, "items[0].quantity"},
+		{"a line of negative units", "o1", []inventory.Line{{"cup", -2}}, "items[0].quantity"},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
-			if _, err := inventory.NewReservation(tc.orderID, "c1", tc.lines); !errors.Is(err, tc.want) || !errors.Is(err, inventory.ErrInvalidOrder) {
-				t.Fatalf("got %v, want %v", err, tc.want)
+			_, err := inventory.NewReservation(tc.orderID, "c1", tc.lines)
+			var invalid *contracts.Error
+			if !errors.As(err, &invalid) || invalid.Kind != contracts.KindInvalid || len(invalid.Fields) != 1 || invalid.Fields[0].Field != tc.wantField {
+				t.Fatalf("got %v, want %s named as invalid", err, tc.wantField)
 			}
 		})
 	}

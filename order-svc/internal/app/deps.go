@@ -1,0 +1,42 @@
+// Package app holds order-svc's use cases, one file each; deps.go holds
+// the interfaces they reach the store, the broker and the metrics through.
+package app
+
+import (
+	"context"
+
+	"github.com/example/order-saga/order-svc/internal/domain/order"
+)
+
+// Orders stores orders, one key each.
+type Orders interface {
+	Get(ctx context.Context, id string) (order.Order, bool, error)
+	// Update applies fn to the order (the zero Order when absent), and
+	// writes it only when fn reports a change. fn may run more than once.
+	Update(ctx context.Context, id string, fn func(o *order.Order) (changed bool, err error)) error
+	// Create stores o unless an order is stored under its id, and tells
+	// whether it did.
+	Create(ctx context.Context, o order.Order) (bool, error)
+}
+
+// Claims remembers which request an idempotency key was first used with.
+type Claims interface {
+	// Claim stores requestHash for key unless the key is already claimed,
+	// and returns the hash that holds the key after the call.
+	Claim(ctx context.Context, key, requestHash string) (string, error)
+}
+
+// Events publishes order-svc's events, one method each.
+type Events interface {
+	OrderCreated(ctx context.Context, o order.Order) error
+}
+
+// Metrics is told of business events. OrderCreated is told when an order
+// is first stored, whichever path stored it. EventContradicting is told of
+// each delivery of an event that contradicts its order, with the event's
+// type (a contracts type constant).
+type Metrics interface {
+	OrderCreated()
+	OrderFinished(o order.Order)
+	EventContradicting(eventType string)
+}

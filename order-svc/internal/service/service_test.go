@@ -1,0 +1,44 @@
+package service_test
+
+import (
+	"encoding/json"
+	"net/http"
+	"net/http/httptest"
+	"slices"
+	"strings"
+	"testing"
+
+	"github.com/example/order-saga/contracts"
+	"github.com/example/order-saga/order-svc/internal/service"
+	"github.com/example/order-saga/platform/frame"
+)
+
+func TestTheServiceFollowsItsTopicsAndExposesItsMetrics(t *testing.T) {
+	t.Parallel()
+	a, err := service.New(frame.Config{Name: contracts.AppOrder, DaprGRPCPort: 1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	get := func(path string) string {
+		rec := httptest.NewRecorder()
+		a.Router.ServeHTTP(rec, httptest.NewRequest(http.MethodGet, path, nil))
+		if rec.Code != http.StatusOK {
+			t.Fatalf("GET %s: %d %s", path, rec.Code, rec.Body)
+		}
+		return rec.Body.String()
+	}
+	var subs []struct{ Topic string }
+	if err := json.Unmarshal([]byte(get("/dapr/subscribe")), &subs); err != nil {
+		t.Fatal(err)
+	}
+	var topics []string
+	for _, s := range subs {
+		topics = append(topics, s.Topic)
+	}
+	if want := []string{contracts.TopicOrders, contracts.TopicPayments, contracts.TopicStock}; !slices.Equal(topics, want) {
+		t.Fatalf("subscribed to %v, want %v", topics, want)
+	}
+	if metrics := get("/metrics"); !strings.Contains(metrics, "saga_orders_created_total") {
+		t.Fatal("the business metrics are not exposed")
+	}
+}

@@ -1,7 +1,0 @@
-package app
-
-// WalletView is what a customer's wallet shows.
-type WalletView struct {
-	CustomerID   string
-	BalanceCents int64
-}

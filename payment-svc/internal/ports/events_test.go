@@ -1,0 +1,44 @@
+package ports_test
+
+import (
+	"testing"
+
+	"github.com/example/order-saga/contracts"
+)
+
+func TestStockEvents(t *testing.T) {
+	t.Parallel()
+	valid := stockReserved("o1", "c1", 100)
+	tests := []struct {
+		name          string
+		event         any
+		wantPoison    bool // dead-lettered; otherwise acknowledged
+		wantPublished int
+	}{
+		{"a valid reservation is charged and announced", valid, false, 1},
+		{"a free order is charged and announced", stockReserved("o1", "c1", 0), false, 1},
+		{"a reservation without order id is poison", stockReserved("", "c1", 100), true, 0},
+		{"a reservation without customer id is poison", stockReserved("o1", "", 100), true, 0},
+		{"a reservation with a negative total is poison", stockReserved("o1", "c1", -1), true, 0},
+		{"a reservation without items is poison", func() contracts.StockReserved { e := valid; e.Items = nil; return e }(), true, 0},
+		{"a reservation that is not an object is poison", []int{1}, true, 0},
+		{"a stock failure is none of payment's business", contracts.StockFailed{Header: contracts.NewHeader(contracts.TypeStockFailed, "o1", valid.OccurredAt)}, false, 0},
+		{"a stock release is none of payment's business", contracts.StockReleased{Header: contracts.NewHeader(contracts.TypeStockReleased, "o1", valid.OccurredAt)}, false, 0},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			f := newFixture(t)
+			want := "SUCCESS"
+			if tt.wantPoison {
+				want = "DROP"
+			}
+			if got := f.deliver(t, tt.event); got != want {
+				t.Fatalf("answered %q, want %q", got, want)
+			}
+			if got := f.published.count(); got != tt.wantPublished {
+				t.Fatalf("published %d events, want %d", got, tt.wantPublished)
+			}
+		})
+	}
+}

@@ -1,0 +1,132 @@
+package pubsub_test
+
+import (
+	"context"
+	"encoding/base64"
+	"encoding/json"
+	"errors"
+	"io"
+	"log/slog"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/go-chi/chi/v5"
+
+	"github.com/example/order-saga/contracts"
+	"github.com/example/order-saga/platform/obs"
+	"github.com/example/order-saga/platform/pubsub"
+)
+
+type outcomes map[string]int
+
+func (o outcomes) EventHandled(_, eventType, outcome string, _ time.Duration) {
+	o[eventType+" "+outcome]++
+}
+
+const created = `{"type":"OrderCreated","orderId":"o1","occurredAt":"2026-01-02T03:04:05Z","customerId":"alice","items":[{"productId":"kettle","quantity":1}]}`
+
+func TestEachDeliveryIsAnsweredSuccessRetryOrDrop(t *testing.T) {
+	t.Parallel()
+	const traceParent = "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01"
+	cases := []struct {
+		name    string
+		body    string
+		handler error
+		status  string
+		counted string
+		called  bool
+	}{
+		{"a good event is acknowledged", `{"id":"1","traceparent":"` + traceParent + `","data":` + created + `}`, nil, "SUCCESS", "OrderCreated success", true},
+		{"a failing handler asks for the event again", `{"id":"2","data":` + created + `}`, errors.New("store down"), "RETRY", "OrderCreated retry", true},
+		{"a handler's poison is dropped", `{"id":"3","data":` + created + `}`, pubsub.Poison(errors.New("bad")), "DROP", "OrderCreated dead_letter", true},
+		{"a handler's invalid input is dropped", `{"id":"3","data":` + created + `}`, contracts.Invalid(contracts.FieldError{Field: "x", Detail: "y"}), "DROP", "OrderCreated dead_letter", true},
+		{"an event breaking its rules is dropped unhandled", `{"id":"4","data":{"type":"OrderCreated","orderId":"a||b"}}`, nil, "DROP", "OrderCreated dead_letter", false},
+		{"an event of the wrong shape is dropped unhandled", `{"id":"4","data":{"type":"OrderCreated","items":"three"}}`, nil, "DROP", "OrderCreated dead_letter", false},
+		{"an event of a type not handled is acknowledged", `{"id":"5","data":{"type":"StockReleased"}}`, nil, "SUCCESS", "StockReleased success", false},
+		{"a made-up type is counted as unknown", `{"id":"5","data":{"type":"Made-Up"}}`, nil, "SUCCESS", "unknown success", false},
+		{"a body that is not a CloudEvent is dropped", `not json`, nil, "DROP", "unknown dead_letter", false},
+		{"a text payload is dropped", `{"id":"6","data":"just text"}`, nil, "DROP", "unknown dead_letter", false},
+		{"a payload with no type is dropped", `{"id":"7","data":{"orderId":"o1"}}`, nil, "DROP", "unknown dead_letter", false},
+		{"an empty payload is dropped", `{"id":"8"}`, nil, "DROP", "unknown dead_letter", false},
+		{"a base64 payload is read", `{"id":"9","data_base64":"` + base64.StdEncoding.EncodeToString([]byte(created)) + `"}`, nil, "SUCCESS", "OrderCreated success", true},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			seen := outcomes{}
+			r := pubsub.NewRouter("pubsub", seen, slog.New(slog.NewTextHandler(io.Discard, nil)))
+			var got *contracts.OrderCreated
+			var gotTrace string
+			pubsub.On(r, contracts.TypeOrderCreated, func(ctx context.Context, ev contracts.OrderCreated) error {
+				got, gotTrace = &ev, obs.TraceParent(ctx)
+				return tc.handler
+			})
+			mux := chi.NewRouter()
+			r.Mount(mux)
+			rec := httptest.NewRecorder()
+			mux.ServeHTTP(rec, httptest.NewRequest(http.MethodPost, "/events/orders", strings.NewReader(tc.body)))
+			if want := `{"status":"` + tc.status + `"}`; rec.Code != http.StatusOK || rec.Body.String() != want {
+				t.Fatalf("answered %d %s, want 200 %s", rec.Code, rec.Body, want)
+			}
+			if (got != nil) != tc.called {
+				t.Fatalf("handler called: %v, want %v", got != nil, tc.called)
+			}
+			if got != nil && (got.OrderID != "o1" || got.CustomerID != "alice" || len(got.Items) != 1) {
+				t.Errorf("handler got %+v", got)
+			}
+			if strings.Contains(tc.body, traceParent) && gotTrace != traceParent {
+				t.Errorf("the handler's context carries traceparent %q", gotTrace)
+			}
+			if len(seen) != 1 || seen[tc.counted] != 1 {
+				t.Errorf("outcomes counted %v, want one %q", seen, tc.counted)
+			}
+		})
+	}
+}
+
+func TestTheSubscriptionsAreDeclaredOncePerTopic(t *testing.T) {
+	t.Parallel()
+	r := pubsub.NewRouter("pubsub", outcomes{}, slog.New(slog.NewTextHandler(io.Discard, nil)))
+	ignore := func(context.Context, contracts.PaymentCompleted) error { return nil }
+	pubsub.On(r, contracts.TypePaymentCompleted, ignore)
+	pubsub.On(r, contracts.TypePaymentFailed, func(context.Context, contracts.PaymentFailed) error { return nil })
+	pubsub.On(r, contracts.TypeOrderCreated, func(context.Context, contracts.OrderCreated) error { return nil })
+	mux := chi.NewRouter()
+	r.Mount(mux)
+
+	rec := httptest.NewRecorder()
+	mux.ServeHTTP(rec, httptest.NewRequest(http.MethodGet, "/dapr/subscribe", nil))
+	var subs []map[string]string
+	if err := json.Unmarshal(rec.Body.Bytes(), &subs); err != nil {
+		t.Fatalf("%d %s: %v", rec.Code, rec.Body, err)
+	}
+	want := []map[string]string{
+		{"pubsubname": "pubsub", "topic": "orders", "route": "/events/orders", "deadLetterTopic": "deadletters"},
+		{"pubsubname": "pubsub", "topic": "payments", "route": "/events/payments", "deadLetterTopic": "deadletters"},
+	}
+	if len(subs) != len(want) {
+		t.Fatalf("subscriptions %v, want %v", subs, want)
+	}
+	for i := range want {
+		for k, v := range want[i] {
+			if subs[i][k] != v {
+				t.Errorf("subscription %d: %s = %q, want %q", i, k, subs[i][k], v)
+			}
+		}
+	}
+
+	rec = httptest.NewRecorder()
+	mux.ServeHTTP(rec, httptest.NewRequest(http.MethodPost, "/events/stock", strings.NewReader(`{}`)))
+	if rec.Code != http.StatusNotFound {
+		t.Errorf("a topic not subscribed to answered %d, want 404", rec.Code)
+	}
+	defer func() {
+		if recover() == nil {
+			t.Error("a second handler for one event type was accepted")
+		}
+	}()
+	pubsub.On(r, contracts.TypePaymentCompleted, ignore)
+}
