@@ -20,6 +20,9 @@ const (
 	// KindUnavailable: a store or the broker did not answer (503); the
 	// same input may succeed when retried.
 	KindUnavailable
+	// KindBusy: the service has as much of this work in hand as it takes
+	// (429); the same input may succeed a little later.
+	KindBusy
 )
 
 // Error is an error of a known kind. Type is a stable slug that clients

@@ -148,11 +148,14 @@ func (e PaymentCompleted) Validate() error {
 	return errs.Err()
 }
 
-// Validate checks the event.
+// Validate checks the event. The customer may be unknown: a payment
+// refused because its reservation could not be read has none.
 func (e PaymentFailed) Validate() error {
 	var errs FieldErrors
 	e.check(&errs, TypePaymentFailed)
-	checkCustomer(&errs, e.CustomerID)
+	if e.CustomerID != "" {
+		checkCustomer(&errs, e.CustomerID)
+	}
 	return errs.Err()
 }
 

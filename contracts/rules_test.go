@@ -84,7 +84,8 @@ func TestEveryEventKeepsTheRulesOfItsFields(t *testing.T) {
 		{"PaymentCompleted", contracts.PaymentCompleted{Header: h(contracts.TypePaymentCompleted), CustomerID: "alice", AmountCents: 5}, nil},
 		{"PaymentCompleted of a negative amount", contracts.PaymentCompleted{Header: h(contracts.TypePaymentCompleted), CustomerID: "alice", AmountCents: -5}, []string{"amountCents"}},
 		{"PaymentFailed", contracts.PaymentFailed{Header: h(contracts.TypePaymentFailed), CustomerID: "alice", Reason: "poor"}, nil},
-		{"PaymentFailed with no customer", contracts.PaymentFailed{Header: h(contracts.TypePaymentFailed)}, []string{"customerId"}},
+		{"PaymentFailed with no customer", contracts.PaymentFailed{Header: h(contracts.TypePaymentFailed)}, nil},
+		{"PaymentFailed for a bad customer id", contracts.PaymentFailed{Header: h(contracts.TypePaymentFailed), CustomerID: "x||y"}, []string{"customerId"}},
 		{"StockReleased", contracts.StockReleased{Header: h(contracts.TypeStockReleased), Items: items}, nil},
 		{"StockReleased without items", contracts.StockReleased{Header: h(contracts.TypeStockReleased)}, []string{"items"}},
 	}

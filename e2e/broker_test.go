@@ -6,8 +6,6 @@ import (
 	"fmt"
 	"time"
 
-	"github.com/redis/go-redis/v9"
-
 	"github.com/example/order-saga/devstack/stack"
 )
 
@@ -22,7 +20,7 @@ type streamEvent struct {
 
 // topicEvents reads every entry of a topic's stream.
 func topicEvents(s *stack.Stack, topic string) ([]streamEvent, error) {
-	c := redis.NewClient(&redis.Options{Addr: s.Redis.Addr})
+	c := s.Redis.Client()
 	defer c.Close()
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()
@@ -70,7 +68,7 @@ func expectEvent(s *stack.Stack, topic, eventType, orderID string, min int) erro
 
 // countKeys counts the Redis keys matching a pattern.
 func countKeys(s *stack.Stack, pattern string) (int, error) {
-	c := redis.NewClient(&redis.Options{Addr: s.Redis.Addr})
+	c := s.Redis.Client()
 	defer c.Close()
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()
@@ -89,7 +87,7 @@ var errNotYet = fmt.Errorf("not there yet")
 
 // keyTTL is the shortest time to live of the Redis keys matching pattern.
 func keyTTL(s *stack.Stack, pattern string) (time.Duration, error) {
-	c := redis.NewClient(&redis.Options{Addr: s.Redis.Addr})
+	c := s.Redis.Client()
 	defer c.Close()
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()

@@ -6,22 +6,14 @@ import (
 	"testing"
 	"time"
 
-	"github.com/twmb/franz-go/pkg/kfake"
-
-	"github.com/example/order-saga/contracts"
 	"github.com/example/order-saga/devstack/stack"
 )
 
-// broker is another pub/sub the saga runs on, by its component YAML alone:
-// start brings one up for a test and says how the stack reaches it.
-type broker struct {
-	name  string
-	start func(t *testing.T) stack.Options
-}
-
-var otherBrokers = []broker{
-	{"RabbitMQ", rabbitMQ},
-	{"Kafka", kafka},
+// otherBrokers are the pub/subs the saga runs on besides Redis Streams,
+// by their component YAML alone, as `make run BROKER=...` names them.
+var otherBrokers = []struct{ name, broker string }{
+	{"RabbitMQ", "rabbitmq"},
+	{"Kafka", "kafka"},
 }
 
 // TestTheSagaRunsTheSameOnRabbitMQAndKafka runs the saga's cases, which
@@ -30,7 +22,7 @@ var otherBrokers = []broker{
 func TestTheSagaRunsTheSameOnRabbitMQAndKafka(t *testing.T) {
 	for _, b := range otherBrokers {
 		t.Run(b.name, func(t *testing.T) {
-			s := ownStack(t, b.start(t))
+			s := ownStack(t, startBroker(t, b.broker))
 			t.Run("an order that can be served and paid is confirmed", func(t *testing.T) {
 				anOrderThatCanBeServedAndPaidIsConfirmed(t, s)
 			})
@@ -47,43 +39,21 @@ func TestTheSagaRunsTheSameOnRabbitMQAndKafka(t *testing.T) {
 	}
 }
 
-func brokerComponent(t *testing.T, file string) string {
+// startBroker brings up a broker for the test, stopped at its end, and
+// says how a stack reaches it.
+func startBroker(t *testing.T, name string) stack.Options {
 	t.Helper()
-	p, err := filepath.Abs(filepath.Join("..", "dapr", "brokers", file))
+	root, err := filepath.Abs("..")
 	if err != nil {
 		t.Fatal(err)
 	}
-	return p
-}
-
-// rabbitMQ starts Debian's RabbitMQ server for the test.
-func rabbitMQ(t *testing.T) stack.Options {
-	t.Helper()
 	logs := &stack.LogBuffer{}
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
 	defer cancel()
-	r, err := stack.StartRabbitMQ(ctx, logs)
+	o, stop, err := stack.StartBroker(ctx, root, name, logs)
 	if err != nil {
-		t.Fatalf("start RabbitMQ: %v\n%s", err, logs.Tail(40))
+		t.Fatalf("start %s: %v\n%s", name, err, logs.Tail(40))
 	}
-	t.Cleanup(r.Stop)
-	return stack.Options{
-		PubSub:    brokerComponent(t, "rabbitmq.yaml"),
-		Addresses: map[string]string{"localhost:5672": r.Addr},
-	}
-}
-
-// kafka runs an in-process Kafka cluster (franz-go's kfake) for the test.
-func kafka(t *testing.T) stack.Options {
-	t.Helper()
-	topics := []string{contracts.TopicOrders, contracts.TopicStock, contracts.TopicPayments, contracts.TopicDeadLetters}
-	c, err := kfake.NewCluster(kfake.NumBrokers(1), kfake.SeedTopics(4, topics...), kfake.AllowAutoTopicCreation())
-	if err != nil {
-		t.Fatalf("start Kafka: %v", err)
-	}
-	t.Cleanup(c.Close)
-	return stack.Options{
-		PubSub:    brokerComponent(t, "kafka.yaml"),
-		Addresses: map[string]string{"localhost:9092": c.ListenAddrs()[0]},
-	}
+	t.Cleanup(stop)
+	return o
 }

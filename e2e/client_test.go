@@ -157,10 +157,16 @@ func (a api) finalOrder(id string) orderView {
 	return last
 }
 
+// admin is the header of the admin routes: stock-svc's and payment-svc's
+// writes.
+func (a api) admin() map[string]string {
+	return map[string]string{"Authorization": "Bearer " + a.s.Tokens.Admin}
+}
+
 func (a api) putProduct(id string, priceCents int64, available int) {
 	a.t.Helper()
 	r := a.do(http.MethodPut, a.s.URL(contracts.AppStock)+"/products/"+id,
-		map[string]any{"name": "Test " + id, "priceCents": priceCents, "available": available}, nil)
+		map[string]any{"name": "Test " + id, "priceCents": priceCents, "available": available}, a.admin())
 	if r.Status != http.StatusOK {
 		a.t.Fatalf("put product %s: %d %s", id, r.Status, r.Body)
 	}
@@ -177,7 +183,7 @@ func (a api) product(id string) product {
 
 func (a api) putWallet(customer string, balanceCents int64) {
 	a.t.Helper()
-	r := a.do(http.MethodPut, a.s.URL(contracts.AppPayment)+"/wallets/"+customer, map[string]any{"balanceCents": balanceCents}, nil)
+	r := a.do(http.MethodPut, a.s.URL(contracts.AppPayment)+"/wallets/"+customer, map[string]any{"balanceCents": balanceCents}, a.admin())
 	if r.Status != http.StatusOK {
 		a.t.Fatalf("put wallet %s: %d %s", customer, r.Status, r.Body)
 	}
@@ -206,28 +212,28 @@ func (a api) payment(orderID string) (payment, bool) {
 	return payment{}, false
 }
 
-// publish sends an event straight to a topic through a sidecar, the way a
-// redelivery or another producer would.
-func (a api) publish(inst, topic string, event any, cloudEventID string) {
+// owners are the services that publish each topic: a sidecar publishes
+// only its own service's topic (dapr/components/pubsub.yaml).
+var owners = map[string]string{
+	contracts.TopicOrders:   contracts.AppOrder,
+	contracts.TopicStock:    contracts.AppStock,
+	contracts.TopicPayments: contracts.AppPayment,
+}
+
+// publish sends an event straight to a topic through the sidecar of the
+// topic's owner, the way a redelivery or another instance of the owner
+// would.
+func (a api) publish(topic string, event any, cloudEventID string) {
 	a.t.Helper()
-	if err := tryPublish(a.s, inst, topic, event, cloudEventID); err != nil {
+	if err := tryPublish(a.s, topic, event, cloudEventID); err != nil {
 		a.t.Fatal(err)
 	}
 }
 
 // tryPublish is publish for goroutines other than the test's: it returns
 // the failure instead of ending the test.
-func tryPublish(s *stack.Stack, inst, topic string, event any, cloudEventID string) error {
-	url := s.DaprURL(inst) + "/v1.0/publish/" + contracts.PubSub + "/" + topic
-	if cloudEventID != "" {
-		url += "?metadata.cloudevent.id=" + cloudEventID
-	}
-	body := event
-	header := map[string]string{}
-	if text, ok := event.(string); ok {
-		body, header["Content-Type"] = text, "text/plain"
-	}
-	r, err := tryDo(http.MethodPost, url, body, header)
+func tryPublish(s *stack.Stack, topic string, event any, cloudEventID string) error {
+	r, err := publishThrough(s, owners[topic], topic, event, cloudEventID, s.Tokens.DaprAPI)
 	if err != nil {
 		return fmt.Errorf("publish to %s: %v", topic, err)
 	}
@@ -235,6 +241,25 @@ func tryPublish(s *stack.Stack, inst, topic string, event any, cloudEventID stri
 		return fmt.Errorf("publish to %s: %d %s", topic, r.Status, r.Body)
 	}
 	return nil
+}
+
+// publishThrough asks the sidecar of inst to publish event to topic,
+// showing token as its API token (none when empty), and returns the
+// answer.
+func publishThrough(s *stack.Stack, inst, topic string, event any, cloudEventID, token string) (response, error) {
+	url := s.DaprURL(inst) + "/v1.0/publish/" + contracts.PubSub + "/" + topic
+	if cloudEventID != "" {
+		url += "?metadata.cloudevent.id=" + cloudEventID
+	}
+	body := event
+	header := map[string]string{}
+	if token != "" {
+		header["dapr-api-token"] = token
+	}
+	if text, ok := event.(string); ok {
+		body, header["Content-Type"] = text, "text/plain"
+	}
+	return tryDo(http.MethodPost, url, body, header)
 }
 
 // eventually polls check until it returns nil or limit passes.

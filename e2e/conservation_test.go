@@ -210,7 +210,7 @@ func placeConcurrently(t *testing.T, s *stack.Stack, plans []plannedOrder, worke
 					o := placed[i]
 					ev := orderCreated(o.ID, o.CustomerID, o.Items...)
 					ev.Header = contracts.NewHeader(contracts.TypeOrderCreated, o.ID, o.CreatedAt)
-					errs[i] = tryPublish(s, contracts.AppOrder, contracts.TopicOrders, ev, ev.EventID)
+					errs[i] = tryPublish(s, contracts.TopicOrders, ev, ev.EventID)
 				}
 			}
 		})

@@ -24,11 +24,11 @@ func orderCreated(orderID, customer string, items ...item) contracts.OrderCreate
 
 // publishTwiceAtOnce publishes the same event twice concurrently, as a
 // redelivery racing the first delivery would.
-func publishTwiceAtOnce(a api, inst, topic string, ev any, id string) {
+func publishTwiceAtOnce(a api, topic string, ev any, id string) {
 	var wg sync.WaitGroup
 	for i := 0; i < 2; i++ {
 		wg.Add(1)
-		go func() { defer wg.Done(); a.publish(inst, topic, ev, id) }()
+		go func() { defer wg.Done(); a.publish(topic, ev, id) }()
 	}
 	wg.Wait()
 }
@@ -45,8 +45,8 @@ func anEventDeliveredMoreThanOnceHasExactlyOneEffect(t *testing.T, s *stack.Stac
 	a.putWallet(c, 10_000)
 
 	ev := orderCreated(id, c, item{p, 2})
-	publishTwiceAtOnce(a, contracts.AppOrder, contracts.TopicOrders, ev, ev.EventID)
-	a.publish(contracts.AppOrder, contracts.TopicOrders, ev, ev.EventID)
+	publishTwiceAtOnce(a, contracts.TopicOrders, ev, ev.EventID)
+	a.publish(contracts.TopicOrders, ev, ev.EventID)
 
 	if o := a.finalOrder(id); o.Status != "CONFIRMED" {
 		t.Fatalf("order %+v, want CONFIRMED", o)
@@ -63,7 +63,7 @@ func anEventDeliveredMoreThanOnceHasExactlyOneEffect(t *testing.T, s *stack.Stac
 	// them; payment-svc answers with the same outcome and charges nothing.
 	h := contracts.NewHeader(contracts.TypeStockReserved, id, time.Now())
 	again := contracts.StockReserved{Header: h, CustomerID: c, Items: ev.Items, TotalCents: 1000}
-	publishTwiceAtOnce(a, contracts.AppStock, contracts.TopicStock, again, h.EventID)
+	publishTwiceAtOnce(a, contracts.TopicStock, again, h.EventID)
 	eventually(t, 10*time.Second, func() error {
 		return atLeast(handled(t, s, contracts.AppPayment, contracts.TypeStockReserved, "success"), before+2, "reservations handled by payment-svc")
 	}, "payment-svc to handle both copies")
@@ -122,7 +122,7 @@ func TestTwoReplicasOfStockAndPaymentApplyEachEventOnce(t *testing.T) {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			publishTwiceAtOnce(a, contracts.AppOrder, contracts.TopicOrders, ev, ev.EventID)
+			publishTwiceAtOnce(a, contracts.TopicOrders, ev, ev.EventID)
 		}()
 	}
 	wg.Wait()

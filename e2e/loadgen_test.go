@@ -37,7 +37,7 @@ func TestTheLoadGeneratorAccountsForEveryOrderOfAShortLoad(t *testing.T) {
 				"-duration", "2s", "-fail-stock", "0.1", "-fail-payment", "0.1", "-run-id", "t" + uid(), "-quiet", "-out", out,
 			}, tc.load...)
 
-			res := runLoadgen(t, loadgen, args, out)
+			res := runLoadgen(t, loadgen, args, out, "ADMIN_TOKEN="+s.Tokens.Admin)
 
 			expectEveryOrderAccountedFor(t, res)
 		})
@@ -81,14 +81,16 @@ func buildLoadgen(t *testing.T) string {
 }
 
 // runLoadgen runs the load generator with args, which write its results
-// to out, and returns them; its table goes to the test's log.
-func runLoadgen(t *testing.T, bin string, args []string, out string) loadResult {
+// to out, and env, and returns the results; its table goes to the test's
+// log.
+func runLoadgen(t *testing.T, bin string, args []string, out string, env ...string) loadResult {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
 	defer cancel()
 	var stdout, stderr bytes.Buffer
 	cmd := exec.CommandContext(ctx, bin, args...)
 	cmd.Stdout, cmd.Stderr = &stdout, &stderr
+	cmd.Env = append(os.Environ(), env...)
 	if err := cmd.Run(); err != nil {
 		t.Fatalf("loadgen %q: %v\n%s%s", args, err, stdout.String(), stderr.String())
 	}

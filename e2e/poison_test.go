@@ -53,7 +53,7 @@ func aMalformedEventIsDroppedAndDoesNotBlockTheOthers(t *testing.T, s *stack.Sta
 	}
 	dropped := handled(t, s, contracts.AppOrder, "", "dead_letter")
 	for _, p := range poisons {
-		a.publish(contracts.AppOrder, p.topic, p.event, "")
+		a.publish(p.topic, p.event, "")
 	}
 
 	// An order placed after the poison goes through.

@@ -22,9 +22,12 @@ func TestTheDaprCLIRunFileMatchesTheLocalRunner(t *testing.T) {
 	var f struct {
 		Version int `json:"version"`
 		Common  struct {
-			ResourcesPath  string `json:"resourcesPath"`
-			ConfigFilePath string `json:"configFilePath"`
-			LogLevel       string `json:"logLevel"`
+			ResourcesPaths       []string `json:"resourcesPaths"`
+			ConfigFilePath       string   `json:"configFilePath"`
+			LogLevel             string   `json:"logLevel"`
+			APIListenAddresses   string   `json:"apiListenAddresses"`
+			PlacementHostAddress *string  `json:"placementHostAddress"`
+			SchedulerHostAddress string   `json:"schedulerHostAddress"`
 		} `json:"common"`
 		Apps []struct {
 			AppID                string            `json:"appID"`
@@ -43,7 +46,10 @@ func TestTheDaprCLIRunFileMatchesTheLocalRunner(t *testing.T) {
 	if err := yaml.UnmarshalStrict(b, &f); err != nil {
 		t.Fatalf("dapr.yaml: %v", err)
 	}
-	for _, p := range []string{f.Common.ResourcesPath, f.Common.ConfigFilePath} {
+	if len(f.Common.ResourcesPaths) == 0 {
+		t.Error("dapr.yaml names no resourcesPaths")
+	}
+	for _, p := range append([]string{f.Common.ConfigFilePath}, f.Common.ResourcesPaths...) {
 		if _, err := os.Stat(filepath.Join(root, p)); err != nil {
 			t.Errorf("dapr.yaml names %s: %v", p, err)
 		}

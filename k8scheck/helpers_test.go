@@ -1,6 +1,7 @@
 package k8scheck
 
 import (
+	"os"
 	"strings"
 	"sync"
 	"testing"
@@ -11,23 +12,39 @@ import (
 var (
 	loadOnce  sync.Once
 	repoRoot  string
+	staged    string
 	rendered  map[string][]*unstructured.Unstructured
 	reference *Reference
 	schemas   *DaprSchemas
 	loadErr   error
 )
 
-// fixtures renders every overlay and reads the references once per test
-// binary; tests get deep copies, so they may mutate what they receive.
+func TestMain(m *testing.M) {
+	code := m.Run()
+	if staged != "" {
+		os.RemoveAll(staged)
+	}
+	os.Exit(code)
+}
+
+// fixtures renders every overlay (from a staged copy with throwaway
+// secrets, see StageManifests) and reads the references once per test binary; tests
+// get deep copies, so they may mutate what they receive.
 func fixtures(t *testing.T) (string, *Reference, *DaprSchemas) {
 	t.Helper()
 	loadOnce.Do(func() {
 		if repoRoot, loadErr = RepoRoot(); loadErr != nil {
 			return
 		}
+		if staged, loadErr = os.MkdirTemp("", "k8scheck-"); loadErr != nil {
+			return
+		}
+		if loadErr = StageManifests(repoRoot, staged); loadErr != nil {
+			return
+		}
 		rendered = map[string][]*unstructured.Unstructured{}
 		for _, o := range Overlays {
-			if rendered[o], loadErr = Render(repoRoot, o); loadErr != nil {
+			if rendered[o], loadErr = Render(staged, o); loadErr != nil {
 				return
 			}
 		}

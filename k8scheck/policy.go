@@ -19,6 +19,8 @@ func CheckPolicies(objs []*unstructured.Unstructured, ref *Reference) error {
 	errs = append(errs, checkWorkloads(m)...)
 	errs = append(errs, checkApps(m, ref)...)
 	errs = append(errs, checkDaprResources(m, ref)...)
+	errs = append(errs, checkSecrets(m)...)
+	errs = append(errs, checkRedisAuth(m)...)
 	errs = append(errs, checkNetworkPolicies(m)...)
 	return errors.Join(errs...)
 }

@@ -29,9 +29,14 @@ var fixedAppAnnotations = map[string]string{
 	"prometheus.io/path":              "/metrics",
 }
 
+// bindAddress is where the services listen in a pod: kubelet probes and
+// the Services reach the pod IP, not localhost, where they listen by
+// default.
+const bindAddress = "0.0.0.0"
+
 // checkApps checks each saga service's Deployment against the code: its app
-// id, ports, probes and the Dapr resources scoped to it, and that it has the
-// Service, ServiceAccount and PodDisruptionBudget beside it.
+// id, ports, tokens, probes and the Dapr resources scoped to it, and that it
+// has the Service, ServiceAccount and PodDisruptionBudget beside it.
 func checkApps(m *Manifest, ref *Reference) []error {
 	var errs []error
 	seen := map[string]bool{}
@@ -51,7 +56,7 @@ func checkApps(m *Manifest, ref *Reference) []error {
 			errs = append(errs, fmt.Errorf("no Deployment has dapr.io/app-id %q", svc))
 		}
 	}
-	return errs
+	return append(errs, sharedTokenProblems(m)...)
 }
 
 func appProblems(m *Manifest, ref *Reference, d *appsv1.Deployment, appID string) []string {
@@ -97,11 +102,15 @@ func appProblems(m *Manifest, ref *Reference, d *appsv1.Deployment, appID string
 	if env := envValue(c, "PORT"); env != strconv.Itoa(int(port)) {
 		add("env PORT is %q, want %d (the container port)", env, port)
 	}
+	if env := envValue(c, "BIND_ADDRESS"); env != bindAddress {
+		add("env BIND_ADDRESS is %q, want %s: probes and the Service reach the pod IP", env, bindAddress)
+	}
 	for _, key := range []string{"dapr.io/app-port", "prometheus.io/port"} {
 		if ann[key] != strconv.Itoa(int(port)) {
 			add("annotation %s is %q, want %d (the container port)", key, ann[key], port)
 		}
 	}
+	probs = append(probs, tokenProblems(m, ann, c, appID)...)
 	probs = append(probs, probeProblems("readinessProbe", c.ReadinessProbe, c, "/readyz", port)...)
 	probs = append(probs, probeProblems("livenessProbe", c.LivenessProbe, c, "/healthz", port)...)
 

@@ -8,6 +8,7 @@ import (
 	"sort"
 	"strconv"
 
+	"github.com/example/order-saga/contracts"
 	corev1 "k8s.io/api/core/v1"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 )
@@ -78,6 +79,9 @@ func checkDaprResources(m *Manifest, ref *Reference) []error {
 		switch obj.GetKind() {
 		case "Component":
 			errs = append(errs, componentProblems(m, obj, local)...)
+			if obj.GetName() == contracts.PubSub {
+				errs = append(errs, topicScopeProblems(obj)...)
+			}
 		case "Resiliency":
 			if !reflect.DeepEqual(obj.Object["spec"], local.Object["spec"]) {
 				fail("%s: spec differs from dapr/components/resiliency.yaml", ID(obj))
@@ -89,10 +93,11 @@ func checkDaprResources(m *Manifest, ref *Reference) []error {
 	return errs
 }
 
-// configurationProblems: metrics as for local runs, and a sampling rate
-// that Dapr can read. The rate itself is the cluster's choice.
+// configurationProblems: metrics as for local runs, a sampling rate that
+// Dapr can read (the rate itself is the cluster's choice), only the APIs
+// of allowedAPIs, and every service invocation refused.
 func configurationProblems(obj, local *unstructured.Unstructured) []error {
-	var errs []error
+	errs := apiProblems(obj)
 	got, _, _ := unstructured.NestedFieldNoCopy(obj.Object, "spec", "metric", "enabled")
 	want, _, _ := unstructured.NestedFieldNoCopy(local.Object, "spec", "metric", "enabled")
 	if !reflect.DeepEqual(got, want) {
@@ -126,7 +131,7 @@ func componentProblems(m *Manifest, obj, local *unstructured.Unstructured) []err
 	items, localItems := metadataItems(obj), metadataItems(local)
 	usesSecrets := false
 	for name, item := range items {
-		if _, ok := item["secretKeyRef"]; ok || secretMetadata[name] {
+		if _, ok := item["secretKeyRef"]; ok || secretMetadata[name] || secretLike.MatchString(name) {
 			usesSecrets = true
 			errs = append(errs, secretRefProblems(m, obj, name, item)...)
 		}
@@ -176,15 +181,12 @@ func secretRefProblems(m *Manifest, obj *unstructured.Unstructured, name string,
 	if secret == nil {
 		return []error{fmt.Errorf("%s: metadata %s refers to Secret %s, which is not in the manifests", ID(obj), name, secretName)}
 	}
-	value, ok := secret.Data[key]
-	if s, inString := secret.StringData[key]; inString {
-		value, ok = []byte(s), true
-	}
+	value, ok := secretData(secret)[key]
 	if !ok {
 		return []error{fmt.Errorf("%s: metadata %s refers to key %s, which Secret %s does not have", ID(obj), name, key, secretName)}
 	}
 	if name == "redisHost" {
-		return redisHostProblems(m, obj, string(value))
+		return redisHostProblems(m, obj, value)
 	}
 	return nil
 }

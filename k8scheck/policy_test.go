@@ -32,6 +32,7 @@ func TestEachServicesDefaultPortIsTheDocumentedOne(t *testing.T) {
 func TestPoliciesRefuseBrokenManifests(t *testing.T) {
 	t.Parallel()
 	const app = "spec.template.spec.containers.0"
+	const annotation = "spec.template.metadata.annotations."
 	tests := []struct {
 		name   string
 		object string
@@ -99,6 +100,70 @@ func TestPoliciesRefuseBrokenManifests(t *testing.T) {
 			setTo("spec.ingress.0.from.0.namespaceSelector", map[string]any{}), "reach Redis"},
 		{"no default deny", "NetworkPolicy/default-deny-ingress",
 			setTo("spec.podSelector", map[string]any{"matchLabels": map[string]any{"app.kubernetes.io/name": "redis"}}), "denies all ingress by default"},
+
+		{"a service whose sidecar has no app token", "Deployment/order-svc",
+			remove(annotation + "dapr\x00io/app-token-secret"), "annotation dapr.io/app-token-secret is not set"},
+		{"an API token Secret that does not exist", "Deployment/stock-svc",
+			setTo(annotation+"dapr\x00io/api-token-secret", "dapr-api-token"), "names Secret dapr-api-token, which the manifests do not have"},
+		{"an app reading another token than its sidecar gets", "Deployment/payment-svc",
+			envTo("APP_API_TOKEN", secretEnv("APP_API_TOKEN", "payment-svc-dapr-api-token", "token")), "env APP_API_TOKEN must come from Secret payment-svc-app-api-token key token"},
+		{"one Secret for both tokens", "Deployment/order-svc",
+			setTo(annotation+"dapr\x00io/api-token-secret", "order-svc-app-api-token"), "both token annotations name Secret order-svc-app-api-token"},
+		{"two services sharing a token", "Deployment/stock-svc",
+			setTo(annotation+"dapr\x00io/app-token-secret", "order-svc-app-api-token"), "Secret order-svc-app-api-token holds the token of [order-svc stock-svc]"},
+		{"a token written in clear", "Deployment/order-svc",
+			envTo("DAPR_API_TOKEN", map[string]any{"name": "DAPR_API_TOKEN", "value": "4f1c0d6e9b8a7f3e2d1c0b9a8f7e6d5c"}), "env DAPR_API_TOKEN must come from a Secret"},
+		{"stock-svc without its admin token", "Deployment/stock-svc",
+			envTo("ADMIN_TOKEN", nil), "no env ADMIN_TOKEN: stock-svc refuses to start without it"},
+		{"an admin token for a service without admin routes", "Deployment/order-svc",
+			envTo("ADMIN_TOKEN", secretEnv("ADMIN_TOKEN", "admin-token", "token")), "env ADMIN_TOKEN is set, but order-svc has no admin route"},
+		{"an admin token from a key the Secret lacks", "Deployment/payment-svc",
+			envTo("ADMIN_TOKEN", secretEnv("ADMIN_TOKEN", "admin-token", "value")), "env ADMIN_TOKEN refers to Secret admin-token key value, which the manifests do not have"},
+		{"a service listening on localhost alone", "Deployment/stock-svc",
+			envTo("BIND_ADDRESS", map[string]any{"name": "BIND_ADDRESS", "value": "127.0.0.1"}), `env BIND_ADDRESS is "127.0.0.1", want 0.0.0.0`},
+		{"a secret too short to be one", "Secret/admin-token",
+			setTo("data.token", "c2hvcnQ="), "Secret/admin-token: key token is shorter than 16 bytes"},
+
+		{"Redis without a password", "StatefulSet/redis",
+			setTo(app+".args", []any{"redis-server", "--appendonly", "yes", "--protected-mode", "yes"}), "runs without --requirepass $(REDIS_PASSWORD)"},
+		{"Redis with protected mode off", "StatefulSet/redis",
+			setTo(app+".args", []any{"redis-server", "--protected-mode", "no", "--requirepass", "$(REDIS_PASSWORD)"}), "runs without --protected-mode yes"},
+		{"a Redis password written in clear", "StatefulSet/redis",
+			envTo("REDIS_PASSWORD", map[string]any{"name": "REDIS_PASSWORD", "value": "4f1c0d6e9b8a7f3e2d1c0b9a8f7e6d5c"}), "env REDIS_PASSWORD must come from a Secret"},
+		{"a store presenting another password than Redis requires", "Component/stockstore",
+			metadataTo("redisPassword", map[string]any{"name": "redisPassword", "secretKeyRef": map[string]any{"name": "admin-token", "key": "token"}}),
+			"redisPassword comes from Secret admin-token key token, but Redis requires Secret redis-auth key redis-password"},
+		{"a broker password of another name written in clear", "Component/pubsub",
+			metadataTo("redisPassword", map[string]any{"name": "saslPassword", "value": "4f1c0d6e9b8a7f3e2d1c0b9a8f7e6d5c"}), "metadata saslPassword must come from a secretKeyRef"},
+
+		{"service invocation allowed", "Configuration/saga-config",
+			setTo("spec.api.allowed.0", map[string]any{"name": "invoke", "version": "v1", "protocol": "grpc"}), "spec.api.allowed is [grpc/invoke/v1 grpc/publish/v1 http/healthz/v1]"},
+		{"no HTTP rule, which leaves every HTTP API open", "Configuration/saga-config",
+			setTo("spec.api.allowed.2", map[string]any{"name": "state", "version": "v1", "protocol": "grpc"}), "spec.api.allowed is"},
+		{"a gRPC rule with the HTTP version, which allows nothing", "Configuration/saga-config",
+			setTo("spec.api.allowed.1.version", "v1.0"), "grpc/publish/v1.0"},
+		{"invocation allowed by default", "Configuration/saga-config",
+			setTo("spec.accessControl.defaultAction", "allow"), `spec.accessControl.defaultAction is "allow", want deny`},
+		{"an invocation policy", "Configuration/saga-config",
+			setTo("spec.accessControl.policies", []any{map[string]any{"appId": "stock-svc", "defaultAction": "allow"}}), "spec.accessControl has policies"},
+		{"another trust domain", "Configuration/saga-config",
+			setTo("spec.accessControl.trustDomain", "cluster.local"), `spec.accessControl.trustDomain is "cluster.local", want "public"`},
+
+		{"a service allowed to publish another's topic", "Component/pubsub",
+			metadataTo("publishingScopes", scopeValue("publishingScopes", "order-svc=orders,stock,deadletters;stock-svc=stock,deadletters;payment-svc=payments,deadletters")),
+			"metadata publishingScopes gives order-svc [deadletters orders stock], want [deadletters orders]"},
+		{"a subscriber whose sidecar may not dead-letter", "Component/pubsub",
+			metadataTo("publishingScopes", scopeValue("publishingScopes", "order-svc=orders,deadletters;stock-svc=stock;payment-svc=payments,deadletters")),
+			"metadata publishingScopes gives stock-svc [stock], want [deadletters stock]"},
+		{"a service left out of the subscription scopes, so allowed every topic", "Component/pubsub",
+			metadataTo("subscriptionScopes", scopeValue("subscriptionScopes", "order-svc=orders,stock,payments;stock-svc=orders,payments")),
+			"metadata subscriptionScopes gives payment-svc [], want [stock]"},
+		{"a scope entry that Dapr would skip", "Component/pubsub",
+			metadataTo("subscriptionScopes", scopeValue("subscriptionScopes", "order-svc=orders,stock,payments;stock-svc;payment-svc=stock")),
+			`metadata subscriptionScopes: entry "stock-svc" is not app=topic`},
+		{"a topic outside the saga", "Component/pubsub",
+			metadataTo("allowedTopics", scopeValue("allowedTopics", "orders,stock,payments,deadletters,audit")),
+			"metadata allowedTopics is [audit deadletters orders payments stock]"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -113,18 +178,21 @@ func TestPoliciesRefuseBrokenManifests(t *testing.T) {
 	}
 }
 
+// As docs/kubernetes.md shows it: another type under the same name, with
+// the same topic scopes.
 func TestABrokerSwappedInTheClusterAloneIsAccepted(t *testing.T) {
 	t.Parallel()
 	_, ref, schemas := fixtures(t)
 	objs := overlay(t, Overlays[0])
-	set(t, find(t, objs, "Component/pubsub"), "spec", map[string]any{
-		"type":    "pubsub.kafka",
-		"version": "v1",
-		"metadata": []any{
-			map[string]any{"name": "brokers", "value": "kafka.kafka.svc.cluster.local:9092"},
-			map[string]any{"name": "authType", "value": "none"},
-		},
-	})
+	pubsub := find(t, objs, "Component/pubsub")
+	metadata := []any{
+		map[string]any{"name": "brokers", "value": "kafka.kafka.svc.cluster.local:9092"},
+		map[string]any{"name": "authType", "value": "none"},
+	}
+	for _, name := range []string{"publishingScopes", "subscriptionScopes", "allowedTopics"} {
+		metadata = append(metadata, metadataItems(pubsub)[name])
+	}
+	set(t, pubsub, "spec", map[string]any{"type": "pubsub.kafka", "version": "v1", "metadata": metadata})
 	if err := CheckPolicies(objs, ref); err != nil {
 		t.Fatal(err)
 	}
@@ -141,4 +209,73 @@ func setTo(path string, value any) func(*testing.T, *unstructured.Unstructured) 
 
 func remove(path string) func(*testing.T, *unstructured.Unstructured) {
 	return func(t *testing.T, obj *unstructured.Unstructured) { del(t, obj, path) }
+}
+
+// A secret pasted anywhere but its Secret is found, whatever field holds it.
+func TestPoliciesRefuseASecretValueWrittenInClear(t *testing.T) {
+	t.Parallel()
+	_, ref, _ := fixtures(t)
+	objs := overlay(t, Overlays[0])
+	m, err := NewManifest(objs)
+	if err != nil {
+		t.Fatal(err)
+	}
+	token := string(m.Secrets["stock-svc-dapr-api-token"].Data["token"])
+	set(t, find(t, objs, "Deployment/stock-svc"), "spec.template.metadata.annotations.debug/token", token)
+	err = CheckPolicies(objs, ref)
+	t.Log(err)
+	assertRefused(t, err, "Deployment/order-saga/stock-svc: holds the value of Secret stock-svc-dapr-api-token key token in clear")
+}
+
+// envTo replaces the env var name of the first container with entry, adds
+// entry when there is no such variable, and removes it when entry is nil.
+func envTo(name string, entry map[string]any) func(*testing.T, *unstructured.Unstructured) {
+	return func(t *testing.T, obj *unstructured.Unstructured) {
+		t.Helper()
+		containers, _, _ := unstructured.NestedSlice(obj.Object, "spec", "template", "spec", "containers")
+		c := containers[0].(map[string]any)
+		c["env"] = replaceNamed(t, c["env"], name, entry)
+		set(t, obj, "spec.template.spec.containers", containers)
+	}
+}
+
+// metadataTo does the same for the Component metadata item name.
+func metadataTo(name string, entry map[string]any) func(*testing.T, *unstructured.Unstructured) {
+	return func(t *testing.T, obj *unstructured.Unstructured) {
+		t.Helper()
+		items, _, _ := unstructured.NestedSlice(obj.Object, "spec", "metadata")
+		set(t, obj, "spec.metadata", replaceNamed(t, items, name, entry))
+	}
+}
+
+func replaceNamed(t *testing.T, list any, name string, entry map[string]any) []any {
+	t.Helper()
+	items, _ := list.([]any)
+	var out []any
+	found := false
+	for _, item := range items {
+		if item.(map[string]any)["name"] != name {
+			out = append(out, item)
+			continue
+		}
+		found = true
+		if entry != nil {
+			out = append(out, entry)
+		}
+	}
+	switch {
+	case !found && entry == nil:
+		t.Fatalf("no item named %s to remove", name)
+	case !found:
+		out = append(out, entry)
+	}
+	return out
+}
+
+func secretEnv(name, secret, key string) map[string]any {
+	return map[string]any{"name": name, "valueFrom": map[string]any{"secretKeyRef": map[string]any{"name": secret, "key": key}}}
+}
+
+func scopeValue(name, value string) map[string]any {
+	return map[string]any{"name": name, "value": value}
 }

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"strings"
 
 	"github.com/example/order-saga/contracts"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
@@ -19,7 +20,8 @@ var ComponentNames = []string{contracts.PubSub, contracts.OrderStore, contracts.
 
 // Reference is what the manifests must agree with outside k8s/ besides
 // contracts (app ids, component names, default ports): the Dapr resources
-// used by local runs (dapr/components, dapr/config.yaml).
+// used by local runs (dapr/components, dapr/config.yaml), less the local
+// secret store, whose part the built-in kubernetes store plays in a cluster.
 type Reference struct {
 	// DaprResources maps kind/name to the local resource.
 	DaprResources map[string]*unstructured.Unstructured
@@ -47,6 +49,9 @@ func LoadReference(root string) (*Reference, error) {
 		obj := &unstructured.Unstructured{}
 		if err := obj.UnmarshalJSON(jsonData); err != nil {
 			return nil, fmt.Errorf("%s: %w", file, err)
+		}
+		if typ, _, _ := unstructured.NestedString(obj.Object, "spec", "type"); strings.HasPrefix(typ, "secretstores.local.") {
+			continue
 		}
 		ref.DaprResources[obj.GetKind()+"/"+obj.GetName()] = obj
 	}

@@ -7,7 +7,10 @@ import (
 func TestEveryOverlayRendersTheWholeSaga(t *testing.T) {
 	t.Parallel()
 	want := []string{
-		"Namespace/order-saga", "Secret/redis-auth",
+		"Namespace/order-saga", "Secret/redis-auth", "Secret/admin-token",
+		"Secret/order-svc-app-api-token", "Secret/order-svc-dapr-api-token",
+		"Secret/stock-svc-app-api-token", "Secret/stock-svc-dapr-api-token",
+		"Secret/payment-svc-app-api-token", "Secret/payment-svc-dapr-api-token",
 		"Deployment/order-svc", "Deployment/stock-svc", "Deployment/payment-svc",
 		"Service/order-svc", "Service/stock-svc", "Service/payment-svc",
 		"ServiceAccount/order-svc", "ServiceAccount/stock-svc", "ServiceAccount/payment-svc",

@@ -59,11 +59,25 @@ func (a SkaffoldArtifact) ParseDockerfile(root string) (*Dockerfile, error) {
 	return ParseDockerfile(filepath.Join(root, a.Context, a.Docker.Dockerfile), a.Docker.BuildArgs)
 }
 
-// SkaffoldManifests names the kustomize directories skaffold renders.
+// SkaffoldManifests names the kustomize directories skaffold renders, and
+// the commands it runs on the host before it renders them.
 type SkaffoldManifests struct {
 	Kustomize struct {
 		Paths []string `json:"paths"`
 	} `json:"kustomize"`
+	Hooks *struct {
+		Before []struct {
+			Host *SkaffoldHostHook `json:"host"`
+		} `json:"before"`
+	} `json:"hooks,omitempty"`
+}
+
+// SkaffoldHostHook is a command that skaffold runs on the host.
+type SkaffoldHostHook struct {
+	Command []string `json:"command"`
+	// Dir is relative to skaffold.yaml; empty is the caller's directory.
+	Dir string   `json:"dir,omitempty"`
+	OS  []string `json:"os,omitempty"`
 }
 
 // SkaffoldPortForward is one port that skaffold forwards to localhost.
@@ -101,10 +115,12 @@ func LoadSkaffold(path string) (*Skaffold, error) {
 // CheckSkaffold checks that skaffold.yaml builds every service image the
 // manifests run, each from a Dockerfile that exists and, read with the
 // artifact's build arguments, copies only what exists, with the service's
-// name and default port as build arguments SERVICE and PORT; that it
-// renders overlays that exist; and that it forwards a port of a Service
-// that the manifests define.
-func CheckSkaffold(root string, s *Skaffold) error {
+// name and default port as build arguments SERVICE and PORT; that it runs
+// SecretsScript before every render; that it renders overlays that exist;
+// and that it forwards a port of a Service that the manifests define. The
+// overlays are rendered from staged, a copy of root made by StageManifests, which
+// is what the render hook leaves on a clean clone.
+func CheckSkaffold(root, staged string, s *Skaffold) error {
 	var errs []error
 	fail := func(format string, args ...any) { errs = append(errs, fmt.Errorf(format, args...)) }
 	if s.APIVersion != "skaffold/v4beta11" || s.Kind != "Config" {
@@ -142,6 +158,7 @@ func CheckSkaffold(root string, s *Skaffold) error {
 		fail("artifacts build %v, want one image per service %v", images, Services)
 	}
 
+	errs = append(errs, renderHookProblems(root, s)...)
 	paths := map[string]bool{}
 	for _, p := range s.Manifests.Kustomize.Paths {
 		paths[p] = true
@@ -150,12 +167,15 @@ func CheckSkaffold(root string, s *Skaffold) error {
 		if len(prof.Manifests.Kustomize.Paths) == 0 {
 			fail("profile %s renders nothing", prof.Name)
 		}
+		if prof.Manifests.Hooks != nil {
+			fail("profile %s sets manifests.hooks, replacing the one that runs %s", prof.Name, SecretsScript)
+		}
 		for _, p := range prof.Manifests.Kustomize.Paths {
 			paths[p] = true
 		}
 	}
 	for p := range paths {
-		objs, err := Render(root, p)
+		objs, err := Render(staged, p)
 		if err != nil {
 			fail("kustomize path %s: %v", p, err)
 			continue
@@ -163,6 +183,29 @@ func CheckSkaffold(root string, s *Skaffold) error {
 		errs = append(errs, skaffoldTargetProblems(s, p, images, objs)...)
 	}
 	return errors.Join(errs...)
+}
+
+// renderHookProblems: the overlays read the files that SecretsScript
+// writes, so skaffold runs it, and only it, on the host before it renders,
+// on the systems the script runs on.
+func renderHookProblems(root string, s *Skaffold) []error {
+	var before []*SkaffoldHostHook
+	if s.Manifests.Hooks != nil {
+		for _, h := range s.Manifests.Hooks.Before {
+			before = append(before, h.Host)
+		}
+	}
+	if len(before) != 1 || before[0] == nil || !slices.Equal(before[0].Command, []string{SecretsScript}) || before[0].Dir != "." {
+		return []error{fmt.Errorf("manifests.hooks.before must run [%s] on the host in dir \".\" (the repository root), and nothing else: the overlays read the secrets it writes", SecretsScript)}
+	}
+	var errs []error
+	if systems := before[0].OS; len(systems) > 0 && !(slices.Contains(systems, "linux") && slices.Contains(systems, "darwin")) {
+		errs = append(errs, fmt.Errorf("the render hook runs only on %v; the script runs on linux and darwin", systems))
+	}
+	if info, err := os.Stat(filepath.Join(root, SecretsScript)); err != nil || info.Mode().Perm()&0o111 == 0 {
+		errs = append(errs, fmt.Errorf("the render hook runs %s, which is not an executable file", SecretsScript))
+	}
+	return errs
 }
 
 // skaffoldTargetProblems: in what path renders, every service image is one

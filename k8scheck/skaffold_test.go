@@ -14,7 +14,7 @@ func TestSkaffoldBuildsRendersAndForwardsWhatExists(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := CheckSkaffold(root, s); err != nil {
+	if err := CheckSkaffold(root, staged, s); err != nil {
 		t.Fatal(err)
 	}
 	profiles := map[string]string{}
@@ -42,6 +42,9 @@ func TestSkaffoldCheckRefusesBrokenConfigs(t *testing.T) {
 		{"a port-forward to a wrong port", "    port: 8081", "    port: 8080", "matches no Service port"},
 		{"images pushed to a registry", "push: false", "push: true", "build.local.push must be false"},
 		{"a misspelt field", "localPort:", "localport:", "unknown field \"portForward[0].localport\""},
+		{"no render hook writing the secrets", "command: [\"scripts/k8s-secrets.sh\"]", "command: [\"true\"]", "manifests.hooks.before must run [scripts/k8s-secrets.sh]"},
+		{"a render hook run from the caller's directory", "          dir: .\n", "", "in dir \".\""},
+		{"a profile that drops the render hook", "  - name: minikube\n    manifests:\n", "  - name: minikube\n    manifests:\n      hooks:\n        before: []\n", "profile minikube sets manifests.hooks"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -60,7 +63,7 @@ func TestSkaffoldCheckRefusesBrokenConfigs(t *testing.T) {
 			}
 			s, err := LoadSkaffold(file)
 			if err == nil {
-				err = CheckSkaffold(root, s)
+				err = CheckSkaffold(root, staged, s)
 			}
 			t.Log(err)
 			assertRefused(t, err, tt.want)

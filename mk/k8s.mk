@@ -22,11 +22,12 @@ k8s-check:
 	KUBE_APISERVER="$$apiserver" ETCD="$$etcd" DAPR_CRDS_DIR="$$moddir/charts/dapr/crds" \
 		go test $(TESTFLAGS) -timeout 15m ./k8scheck/...
 
-## k8s-render: print the manifests of k8s/overlays/$(OVERLAY) (kind or minikube) without kubectl
+## k8s-render: print the manifests of k8s/overlays/$(OVERLAY) (kind or minikube) without kubectl, development secrets included
 k8s-render:
+	@scripts/k8s-secrets.sh
 	@go run ./k8scheck/cmd/k8s-render k8s/overlays/$(OVERLAY)
 
-## k8s-up: create a local cluster (K8S=kind or minikube), install Dapr 1.16.5 with Helm, then skaffold dev
+## k8s-up: create a local cluster (K8S=kind or minikube), install Dapr 1.16.5 with Helm, write the development secrets, then skaffold dev
 k8s-up:
 	@scripts/k8s-up.sh
 

@@ -180,11 +180,13 @@ func waitFinal(t *testing.T, id string) {
 	})
 }
 
+// putJSON puts v at an admin route of the stack, with its admin token.
 func putJSON(t *testing.T, u string, v any) {
 	t.Helper()
 	b, _ := json.Marshal(v)
 	req, _ := http.NewRequest(http.MethodPut, u, bytes.NewReader(b))
 	req.Header.Set("Content-Type", "application/json")
+	req.Header.Set("Authorization", "Bearer "+saga.Tokens.Admin)
 	resp, err := http.DefaultClient.Do(req)
 	if err != nil {
 		t.Fatal(err)

@@ -1,11 +1,12 @@
 #!/usr/bin/env bash
 # From nothing to the saga on a local Kubernetes cluster: creates the
 # cluster (kind, or minikube with K8S=minikube), installs Dapr 1.16.5 with
-# Helm, then runs `skaffold dev`, which builds the three images, deploys
-# k8s/overlays/$K8S, forwards order-svc to localhost:8081 and redeploys on
-# every change. Ctrl-C stops skaffold and removes what it deployed; the
-# cluster and Dapr stay (delete them with `kind delete cluster --name
-# order-saga` or `minikube delete -p order-saga`).
+# Helm, writes the development secrets (scripts/k8s-secrets.sh), then runs
+# `skaffold dev`, which builds the three images, deploys k8s/overlays/$K8S,
+# forwards order-svc to localhost:8081 and redeploys on every change.
+# Ctrl-C stops skaffold and removes what it deployed; the cluster, Dapr
+# and the secrets' files stay (delete the cluster with `kind delete cluster
+# --name order-saga` or `minikube delete -p order-saga`).
 #
 # Needs docker, kubectl, helm, skaffold and kind or minikube on PATH. See
 # docs/kubernetes.md for the same steps one by one.
@@ -54,4 +55,7 @@ helm upgrade --install dapr dapr/dapr --version "$dapr_version" \
   --set dapr_sidecar_injector.sidecarDropALLCapabilities=true
 
 cd "$root"
+# skaffold's render hook runs it too; here it comes first, so that the
+# secrets exist even for a `kubectl apply -k` without skaffold.
+scripts/k8s-secrets.sh
 exec skaffold dev -p "$k8s" --port-forward=user

@@ -42,8 +42,11 @@ func BuildServices(root, dir string, log io.Writer) error {
 	return nil
 }
 
-// daprdArgs are the sidecar flags of one app, as `dapr run` would pass them.
-func daprdArgs(app string, p Ports, resources, config, logLevel string) []string {
+// daprdArgs are the sidecar flags of one app, as `dapr run` would pass
+// them, with every listener of the sidecar on bind: its HTTP and gRPC
+// APIs, its internal gRPC (which daprd otherwise opens on every
+// interface) and its metrics (0.0.0.0 by default).
+func daprdArgs(app string, p Ports, resources, config, logLevel, bind string) []string {
 	return []string{
 		"--app-id", app,
 		"--app-port", strconv.Itoa(p.App),
@@ -52,7 +55,9 @@ func daprdArgs(app string, p Ports, resources, config, logLevel string) []string
 		"--dapr-grpc-port", strconv.Itoa(p.DaprGRPC),
 		"--dapr-internal-grpc-port", strconv.Itoa(p.DaprInternal),
 		"--metrics-port", strconv.Itoa(p.DaprMetrics),
-		"--dapr-listen-addresses", "127.0.0.1",
+		"--dapr-listen-addresses", bind,
+		"--dapr-internal-grpc-listen-address", bind,
+		"--metrics-listen-address", bind,
 		"--resources-path", resources,
 		"--config", config,
 		"--log-level", logLevel,
@@ -95,10 +100,4 @@ func RenderResources(src, pubsub, dst string, addrs map[string]string) (string, 
 		}
 	}
 	return dst, nil
-}
-
-// StartSidecar starts a daprd for an app that is not part of a stack (a
-// benchmark's no-op subscriber, say), with the same flags the stack uses.
-func StartSidecar(daprd, appID string, p Ports, resources, config, logLevel string, log io.Writer, extra ...string) (*Proc, error) {
-	return startProc(appID+"/dapr", daprd, append(daprdArgs(appID, p, resources, config, logLevel), extra...), nil, log)
 }

@@ -27,9 +27,10 @@ type RabbitMQ struct {
 }
 
 // StartRabbitMQ starts Debian's rabbitmq-server (installing it when it can)
-// on free ports with its data in a folder of its own, and waits until it
-// takes connections.
-func StartRabbitMQ(ctx context.Context, log io.Writer) (*RabbitMQ, error) {
+// on free loopback ports with its data in a folder of its own, and waits
+// until it takes connections. Its only user is BrokerUser, with password;
+// there is no guest.
+func StartRabbitMQ(ctx context.Context, password string, log io.Writer) (*RabbitMQ, error) {
 	bin, err := Installed("rabbitmq-server", "rabbitmq-server", log)
 	if err != nil {
 		return nil, err
@@ -43,7 +44,12 @@ func StartRabbitMQ(ctx context.Context, log io.Writer) (*RabbitMQ, error) {
 	if err != nil {
 		return nil, err
 	}
-	if err := os.Chmod(dir, 0o755); err != nil {
+	if err := os.Chmod(dir, 0o700); err != nil {
+		return nil, err
+	}
+	// The user of a first boot, in place of guest/guest.
+	conf := filepath.Join(dir, "rabbitmq.conf")
+	if err := writePrivate(conf, "default_user = "+BrokerUser+"\ndefault_pass = "+password+"\n"); err != nil {
 		return nil, err
 	}
 	if err := chownToRabbitMQ(dir); err != nil {
@@ -54,6 +60,11 @@ func StartRabbitMQ(ctx context.Context, log io.Writer) (*RabbitMQ, error) {
 	env := []string{
 		"RABBITMQ_NODENAME=saga" + amqp + "@localhost",
 		"RABBITMQ_NODE_IP_ADDRESS=127.0.0.1",
+		"RABBITMQ_CONFIG_FILE=" + conf,
+		// Erlang distribution on loopback too, and the port mapper if
+		// this start runs one.
+		"ERL_EPMD_ADDRESS=127.0.0.1",
+		"RABBITMQ_SERVER_ADDITIONAL_ERL_ARGS=-kernel inet_dist_use_interface {127,0,0,1}",
 		"RABBITMQ_NODE_PORT=" + amqp,
 		"RABBITMQ_DIST_PORT=" + strconv.Itoa(ports[1]),
 		"RABBITMQ_MNESIA_BASE=" + filepath.Join(dir, "mnesia"),

@@ -8,6 +8,7 @@ import (
 	"net"
 	"os"
 	"path/filepath"
+	"strings"
 	"sync"
 	"time"
 
@@ -17,8 +18,9 @@ import (
 // Redis is the Redis the stack uses, and the process when the stack
 // started it.
 type Redis struct {
-	Addr string
-	proc *Proc
+	Addr     string
+	Password string
+	proc     *Proc
 }
 
 // Started reports whether this stack started the server (and so stops it).
@@ -32,6 +34,11 @@ func (r *Redis) Stop() {
 	}
 }
 
+// Client is a client of the server, with its password.
+func (r *Redis) Client() *redis.Client {
+	return redis.NewClient(&redis.Options{Addr: r.Addr, Password: r.Password})
+}
+
 // quietRedis keeps go-redis from logging the refused dials of a probe.
 var quietRedis sync.Once
 
@@ -39,29 +46,36 @@ type nopLogger struct{}
 
 func (nopLogger) Printf(context.Context, string, ...interface{}) {}
 
-// Ping reports whether a Redis answers at addr.
-func Ping(ctx context.Context, addr string) error {
+// Ping reports whether a Redis answers at addr to password.
+func Ping(ctx context.Context, addr, password string) error {
 	quietRedis.Do(func() { redis.SetLogger(nopLogger{}) })
-	c := redis.NewClient(&redis.Options{Addr: addr, DialTimeout: time.Second, MaxRetries: -1})
+	c := redis.NewClient(&redis.Options{Addr: addr, Password: password, DialTimeout: time.Second, MaxRetries: -1})
 	defer c.Close()
 	return c.Ping(ctx).Err()
 }
 
-// UseOrStartRedis uses the Redis at addr when one answers; otherwise it
-// starts redis-server on addr's port with its data in dir. persist keeps
-// RDB snapshots in dir; tests run without.
-func UseOrStartRedis(ctx context.Context, addr, dir string, persist bool, log io.Writer) (*Redis, error) {
+// UseOrStartRedis uses the Redis at addr when one answers to password;
+// otherwise, when nothing listens there, it starts redis-server on addr's
+// port with its data in dir. persist keeps RDB snapshots in dir; tests
+// run without.
+func UseOrStartRedis(ctx context.Context, addr, password, dir string, persist bool, log io.Writer) (*Redis, error) {
 	pingCtx, cancel := context.WithTimeout(ctx, 2*time.Second)
-	err := Ping(pingCtx, addr)
+	err := Ping(pingCtx, addr, password)
 	cancel()
 	if err == nil {
-		return &Redis{Addr: addr}, nil
+		return &Redis{Addr: addr, Password: password}, nil
 	}
-	return StartRedis(ctx, addr, dir, persist, log)
+	if listening(addr) {
+		return nil, fmt.Errorf("the Redis at %s does not take REDIS_PASSWORD (%v): set REDIS_PASSWORD to its password, or stop it so that a Redis of this run starts there", addr, err)
+	}
+	return StartRedis(ctx, addr, password, dir, persist, log)
 }
 
-// StartRedis starts a redis-server of its own on addr.
-func StartRedis(ctx context.Context, addr, dir string, persist bool, log io.Writer) (*Redis, error) {
+// StartRedis starts a redis-server of its own on addr, in protected mode,
+// with password as its only password. The password is in a configuration
+// file only its owner reads, not on the command line, which any user of
+// the machine can list.
+func StartRedis(ctx context.Context, addr, password, dir string, persist bool, log io.Writer) (*Redis, error) {
 	bin, err := redisServer(log)
 	if err != nil {
 		return nil, err
@@ -70,10 +84,18 @@ func StartRedis(ctx context.Context, addr, dir string, persist bool, log io.Writ
 	if err != nil {
 		return nil, fmt.Errorf("REDIS_ADDR %q: %w", addr, err)
 	}
-	if err := os.MkdirAll(dir, 0o755); err != nil {
+	if password == "" {
+		return nil, errors.New("a Redis of the stack needs a password")
+	}
+	if err := os.MkdirAll(dir, 0o700); err != nil {
 		return nil, err
 	}
-	args := []string{"--bind", host, "--port", port, "--dir", dir, "--daemonize", "no", "--protected-mode", "no", "--loglevel", "warning"}
+	conf := filepath.Join(dir, "redis.conf")
+	quoted := strings.NewReplacer(`\`, `\\`, `"`, `\"`).Replace(password)
+	if err := writePrivate(conf, "requirepass \""+quoted+"\"\n"); err != nil {
+		return nil, err
+	}
+	args := []string{conf, "--bind", host, "--port", port, "--dir", dir, "--daemonize", "no", "--protected-mode", "yes", "--loglevel", "warning"}
 	if persist {
 		args = append(args, "--save", "60 1000", "--dbfilename", "dump.rdb", "--appendonly", "no")
 	} else {
@@ -83,12 +105,12 @@ func StartRedis(ctx context.Context, addr, dir string, persist bool, log io.Writ
 	if err != nil {
 		return nil, err
 	}
-	r := &Redis{Addr: addr, proc: p}
+	r := &Redis{Addr: addr, Password: password, proc: p}
 	if err := waitFor(ctx, 10*time.Second, func(ctx context.Context) error {
 		if p.Exited() {
 			return stopWaiting{fmt.Errorf("redis-server exited with code %d", p.ExitCode())}
 		}
-		return Ping(ctx, addr)
+		return Ping(ctx, addr, password)
 	}); err != nil {
 		r.Stop()
 		return nil, fmt.Errorf("redis at %s: %w", addr, err)

@@ -26,12 +26,22 @@ type Options struct {
 	// PubSub, when set, is a pub/sub component file used instead of the
 	// folder's pubsub.yaml (one of dapr/brokers/, say), and Addresses
 	// replaces, in every component, each key by its value (a broker's
-	// address in place of the one the file names).
+	// address in place of the one the file names). Secrets are what the
+	// sidecars' local secret store serves besides REDIS_PASSWORD (the
+	// broker's password), by variable name.
 	PubSub    string
 	Addresses map[string]string
-	Log       io.Writer // where every process's output goes
-	LogLevel  string    // services' LOG_LEVEL
-	DaprLog   string    // daprd's --log-level
+	Secrets   map[string]string
+	// Tokens are the stack's secrets; each one left empty is drawn at
+	// random.
+	Tokens Tokens
+	// BindAddress is where the services and the sidecars' APIs, internal
+	// gRPC and metrics listen; 127.0.0.1 when empty. Redis always listens
+	// on RedisAddr.
+	BindAddress string
+	Log         io.Writer // where every process's output goes
+	LogLevel    string    // services' LOG_LEVEL
+	DaprLog     string    // daprd's --log-level
 	// Env adds variables to one app's environment.
 	Env map[string][]string
 	// Replicas runs more than one instance of an app; the extra instances
@@ -47,9 +57,10 @@ type Options struct {
 
 // Stack is a running local saga.
 type Stack struct {
-	Opts  Options
-	Redis *Redis
-	Ports map[string]Ports // by instance
+	Opts   Options
+	Redis  *Redis
+	Ports  map[string]Ports // by instance
+	Tokens Tokens
 	// Instances are the running instances, by name: the app id for the
 	// first instance of each app.
 	Instances []string
@@ -90,7 +101,13 @@ func Start(ctx context.Context, o Options) (*Stack, error) {
 	if o.DaprConfig == "" {
 		o.DaprConfig = filepath.Join(o.Root, "dapr", "config.yaml")
 	}
-	s := &Stack{Opts: o, Ports: o.Ports, bins: filepath.Join(o.Dir, "bin"), config: o.DaprConfig,
+	if o.BindAddress == "" {
+		o.BindAddress = "127.0.0.1"
+	}
+	if err := o.Tokens.fill(); err != nil {
+		return nil, err
+	}
+	s := &Stack{Opts: o, Ports: o.Ports, Tokens: o.Tokens, bins: filepath.Join(o.Dir, "bin"), config: o.DaprConfig,
 		apps: map[string]*Proc{}, sides: map[string]*Proc{}, appOf: map[string]string{}}
 	for _, app := range Apps {
 		s.Instances = append(s.Instances, app)
@@ -116,9 +133,9 @@ func Start(ctx context.Context, o Options) (*Stack, error) {
 	}
 	redisDir := filepath.Join(o.Dir, "redis")
 	if o.OwnRedis {
-		s.Redis, err = StartRedis(ctx, o.RedisAddr, redisDir, o.Persist, o.Log)
+		s.Redis, err = StartRedis(ctx, o.RedisAddr, o.Tokens.RedisPassword, redisDir, o.Persist, o.Log)
 	} else {
-		s.Redis, err = UseOrStartRedis(ctx, o.RedisAddr, redisDir, o.Persist, o.Log)
+		s.Redis, err = UseOrStartRedis(ctx, o.RedisAddr, o.Tokens.RedisPassword, redisDir, o.Persist, o.Log)
 	}
 	if err != nil {
 		return nil, err
@@ -149,11 +166,11 @@ func Start(ctx context.Context, o Options) (*Stack, error) {
 }
 
 func (s *Stack) startSidecar(inst string) error {
-	args := daprdArgs(s.appOf[inst], s.Ports[inst], s.resources, s.config, s.Opts.DaprLog)
+	var extra []string
 	if s.Opts.DaprArgs != nil {
-		args = append(args, s.Opts.DaprArgs(inst)...)
+		extra = s.Opts.DaprArgs(inst)
 	}
-	p, err := startProc(inst+"/dapr", s.daprd, args, nil, s.Opts.Log)
+	p, err := s.StartSidecar(s.appOf[inst], s.Ports[inst], s.resources, extra...)
 	if err != nil {
 		return err
 	}
@@ -161,6 +178,19 @@ func (s *Stack) startSidecar(inst string) error {
 	s.sides[inst] = p
 	s.mu.Unlock()
 	return nil
+}
+
+// StartSidecar starts a daprd for appID on ports p with the components of
+// resources, as the stack starts its own: the same flags, configuration,
+// tokens and secrets. extra are more flags. A benchmark's no-op
+// subscriber uses it for a sidecar that is not one of the stack's.
+func (s *Stack) StartSidecar(appID string, p Ports, resources string, extra ...string) (*Proc, error) {
+	env := s.Tokens.sidecarEnv()
+	for name, value := range s.Opts.Secrets {
+		env = append(env, name+"="+value)
+	}
+	args := append(daprdArgs(appID, p, resources, s.config, s.Opts.DaprLog, s.Opts.BindAddress), extra...)
+	return startProc(appID+"/dapr", s.daprd, args, env, s.Opts.Log)
 }
 
 // StartApp starts (or starts again) one instance of a service, with extra
@@ -173,7 +203,9 @@ func (s *Stack) StartApp(inst string, env ...string) error {
 		"DAPR_GRPC_PORT=" + strconv.Itoa(p.DaprGRPC),
 		"DAPR_HTTP_PORT=" + strconv.Itoa(p.DaprHTTP),
 		"LOG_LEVEL=" + s.Opts.LogLevel,
+		"BIND_ADDRESS=" + s.Opts.BindAddress,
 	}
+	vars = append(vars, s.Tokens.appEnv(app)...)
 	vars = append(vars, s.Opts.Env[app]...)
 	vars = append(vars, env...)
 	proc, err := startProc(inst, filepath.Join(s.bins, app), nil, vars, s.Opts.Log)
@@ -239,6 +271,9 @@ func (s *Stack) WaitReady(ctx context.Context, apps ...string) error {
 		err := waitFor(ctx, 60*time.Second, func(ctx context.Context) error {
 			if p := s.App(app); p != nil && p.Exited() {
 				return stopWaiting{fmt.Errorf("%s exited with code %d", app, p.ExitCode())}
+			}
+			if p := s.Sidecar(app); p != nil && p.Exited() {
+				return stopWaiting{fmt.Errorf("the sidecar of %s exited with code %d", app, p.ExitCode())}
 			}
 			if err := httpOK(ctx, url); err != nil {
 				return err

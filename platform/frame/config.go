@@ -1,6 +1,7 @@
 package frame
 
 import (
+	"errors"
 	"fmt"
 	"os"
 	"strconv"
@@ -9,10 +10,20 @@ import (
 // Config is what every service reads from its environment.
 type Config struct {
 	Name         string // app id
+	BindAddress  string // BIND_ADDRESS: the address to listen on, 127.0.0.1 unless set
 	Port         int    // PORT
 	DaprGRPCPort int    // DAPR_GRPC_PORT, set by the sidecar injector or the local runner
 	LogLevel     string // LOG_LEVEL
 	PprofAddr    string // PPROF_ADDR: where to serve the Go profiler; off when empty
+	// AppToken (APP_API_TOKEN) is what the sidecar sends with each call,
+	// and the only proof that a delivery comes from it.
+	AppToken string
+	// DaprToken (DAPR_API_TOKEN) is what the sidecar asks of each call to
+	// its API.
+	DaprToken string
+	// AdminToken (ADMIN_TOKEN) is the bearer token of the routes that change
+	// the catalog or a wallet, in the services that have them.
+	AdminToken string
 }
 
 // LoadConfig reads the common settings, with defaultPort for PORT.
@@ -25,7 +36,37 @@ func LoadConfig(name string, defaultPort int) (Config, error) {
 	if err != nil {
 		return Config{}, err
 	}
-	return Config{Name: name, Port: port, DaprGRPCPort: grpcPort, LogLevel: os.Getenv("LOG_LEVEL"), PprofAddr: os.Getenv("PPROF_ADDR")}, nil
+	bind := os.Getenv("BIND_ADDRESS")
+	if bind == "" {
+		bind = "127.0.0.1"
+	}
+	return Config{
+		Name: name, BindAddress: bind, Port: port, DaprGRPCPort: grpcPort,
+		LogLevel: os.Getenv("LOG_LEVEL"), PprofAddr: os.Getenv("PPROF_ADDR"),
+		AppToken: os.Getenv("APP_API_TOKEN"), DaprToken: os.Getenv("DAPR_API_TOKEN"), AdminToken: os.Getenv("ADMIN_TOKEN"),
+	}, nil
+}
+
+// check refuses a configuration that would leave the service open: with no
+// app token anyone could deliver events, with no API token anyone could
+// call the sidecar.
+func (c Config) check() error {
+	switch {
+	case c.AppToken == "":
+		return errors.New("APP_API_TOKEN is not set: deliveries could not be told from forgeries")
+	case c.DaprToken == "":
+		return errors.New("DAPR_API_TOKEN is not set: the sidecar's API would be open to anyone")
+	}
+	return nil
+}
+
+// RequireAdminToken refuses to start a service whose admin routes would
+// have no token.
+func (c Config) RequireAdminToken() error {
+	if c.AdminToken == "" {
+		return errors.New("ADMIN_TOKEN is not set: the admin routes would be open to anyone")
+	}
+	return nil
 }
 
 // EnvInt reads an integer variable, def when unset, failing on garbage.

@@ -12,6 +12,7 @@ import (
 	"net/http"
 	"os"
 	"os/signal"
+	"strconv"
 	"syscall"
 	"time"
 
@@ -20,11 +21,13 @@ import (
 	"github.com/go-chi/chi/v5/middleware"
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/credentials/insecure"
+	"google.golang.org/grpc/metadata"
 
 	"github.com/example/order-saga/contracts"
 	"github.com/example/order-saga/platform/obs"
 	"github.com/example/order-saga/platform/problem"
 	"github.com/example/order-saga/platform/pubsub"
+	"github.com/example/order-saga/platform/web"
 )
 
 // App is one running service.
@@ -66,11 +69,15 @@ func Main(name string, defaultPort int, build func(Config) (*App, error)) {
 
 // New builds the frame of a service whose own state store is store.
 func New(cfg Config, store string) (*App, error) {
+	if err := cfg.check(); err != nil {
+		return nil, err
+	}
 	log := obs.NewLogger(os.Stdout, cfg.Name, cfg.LogLevel)
 	// A lazy connection: the service starts before its sidecar answers,
 	// as it does in a pod, and /readyz tells when the sidecar is there.
 	conn, err := grpc.NewClient(fmt.Sprintf("127.0.0.1:%d", cfg.DaprGRPCPort),
-		grpc.WithTransportCredentials(insecure.NewCredentials()))
+		grpc.WithTransportCredentials(insecure.NewCredentials()),
+		grpc.WithUnaryInterceptor(sendToken(cfg.DaprToken)))
 	if err != nil {
 		return nil, fmt.Errorf("dapr connection: %w", err)
 	}
@@ -88,7 +95,10 @@ func New(cfg Config, store string) (*App, error) {
 	mux.Get("/healthz", func(w http.ResponseWriter, _ *http.Request) { w.WriteHeader(http.StatusOK) })
 	mux.Method(http.MethodGet, "/metrics", metrics.Handler())
 	events := pubsub.NewRouter(contracts.PubSub, metrics, log)
-	events.Mount(mux)
+	mux.Group(func(sidecar chi.Router) {
+		sidecar.Use(web.RequireToken(web.SidecarToken, cfg.AppToken))
+		events.Mount(sidecar)
+	})
 
 	a := &App{
 		Config:  cfg,
@@ -99,7 +109,7 @@ func New(cfg Config, store string) (*App, error) {
 		Events:  events,
 		conn:    conn,
 		server: &http.Server{
-			Addr:              fmt.Sprintf(":%d", cfg.Port),
+			Addr:              net.JoinHostPort(cfg.BindAddress, strconv.Itoa(cfg.Port)),
 			Handler:           mux,
 			ReadHeaderTimeout: 5 * time.Second,
 			ReadTimeout:       30 * time.Second,
@@ -117,6 +127,14 @@ func New(cfg Config, store string) (*App, error) {
 	})
 	mux.Get("/readyz", a.readiness)
 	return a, nil
+}
+
+// sendToken adds the sidecar's API token to every call. A client built on
+// a connection of its own gets no token from the Dapr SDK.
+func sendToken(token string) grpc.UnaryClientInterceptor {
+	return func(ctx context.Context, method string, req, reply any, cc *grpc.ClientConn, invoker grpc.UnaryInvoker, opts ...grpc.CallOption) error {
+		return invoker(metadata.AppendToOutgoingContext(ctx, "dapr-api-token", token), method, req, reply, cc, opts...)
+	}
 }
 
 // AddReadiness adds a check that must pass before /readyz answers 200.

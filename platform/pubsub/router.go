@@ -9,6 +9,7 @@ import (
 	"log/slog"
 	"net/http"
 	"slices"
+	"strings"
 	"sync"
 	"time"
 
@@ -59,16 +60,42 @@ type Router struct {
 	observer Observer
 	log      *slog.Logger
 
-	mu     sync.RWMutex
-	routes map[string]map[string]handler // topic → event type → handler
+	mu       sync.RWMutex
+	routes   map[string]map[string]handler // topic → event type → handler
+	refusals map[string]RefusedFunc        // event type → what ends its order
 }
+
+// Refused is an event its service gives up on: it does not decode, breaks
+// its rules, or its handler found it can never succeed. OrderID and
+// CustomerID are read from it as far as they are valid ids, "" otherwise.
+type Refused struct {
+	EventType  string
+	OrderID    string
+	CustomerID string
+	Reason     string
+}
+
+// RefusedFunc does what ends the order of a refused event, so that a
+// poison message does not leave its order open: a service records its own
+// refusal of the order and announces it, as it would any decision.
+type RefusedFunc func(ctx context.Context, ev Refused) error
 
 // handler handles the JSON payload of one event type.
 type handler func(ctx context.Context, data []byte) error
 
 // NewRouter returns a router for the pub/sub component pubsubName.
 func NewRouter(pubsubName string, observer Observer, log *slog.Logger) *Router {
-	return &Router{pubsub: pubsubName, observer: observer, log: log, routes: map[string]map[string]handler{}}
+	return &Router{pubsub: pubsubName, observer: observer, log: log,
+		routes: map[string]map[string]handler{}, refusals: map[string]RefusedFunc{}}
+}
+
+// OnRefused calls fn for each event of eventType that the service gives
+// up on and whose order id is valid, before the event is dead-lettered.
+// An error of fn asks for the event again, so that its order still ends.
+func OnRefused(r *Router, eventType string, fn RefusedFunc) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.refusals[eventType] = fn
 }
 
 // On subscribes to the topic of eventType (a contracts type constant) and
@@ -156,6 +183,9 @@ func (r *Router) deliver(w http.ResponseWriter, req *http.Request) {
 		if h, ok := handlers[eventType]; ok {
 			err = h(ctx, ce.Data)
 		}
+		if IsPoison(err) {
+			err = r.refuse(ctx, eventType, ce.Data, err)
+		}
 	}
 	outcome := OutcomeSuccess
 	switch {
@@ -169,6 +199,40 @@ func (r *Router) deliver(w http.ResponseWriter, req *http.Request) {
 	}
 	r.observer.EventHandled(topic, label(eventType), outcome, time.Since(start))
 	writeStatus(w, outcome)
+}
+
+// maxReasonBytes bounds the reason a refusal carries.
+const maxReasonBytes = 200
+
+// refuse hands a poison event to the refusal of its type, if any, and
+// returns the error to answer: the poison itself when its order can be
+// ended (or has no valid id), the refusal's failure otherwise.
+func (r *Router) refuse(ctx context.Context, eventType string, data []byte, poison error) error {
+	r.mu.RLock()
+	fn, ok := r.refusals[eventType]
+	r.mu.RUnlock()
+	if !ok {
+		return poison
+	}
+	var ids struct {
+		OrderID    string `json:"orderId"`
+		CustomerID string `json:"customerId"`
+	}
+	_ = json.Unmarshal(data, &ids)
+	if !contracts.ValidID(ids.OrderID) {
+		return poison
+	}
+	if !contracts.ValidCustomerID(ids.CustomerID) {
+		ids.CustomerID = ""
+	}
+	reason := "the event cannot be processed: " + poison.Error()
+	if len(reason) > maxReasonBytes {
+		reason = reason[:maxReasonBytes]
+	}
+	if err := fn(ctx, Refused{EventType: eventType, OrderID: ids.OrderID, CustomerID: ids.CustomerID, Reason: strings.ToValidUTF8(reason, "")}); err != nil {
+		return fmt.Errorf("end the order of a refused %s: %w", eventType, err)
+	}
+	return poison
 }
 
 // label is the metric label of an event type: a type of the contracts, or
@@ -188,14 +252,18 @@ type cloudEvent struct {
 	DataBase64  []byte          `json:"data_base64"`
 }
 
-// MaxEventBytes bounds a delivery; Dapr's own default limit is 4 MiB.
-const MaxEventBytes = 4 << 20
+// MaxEventBytes bounds a delivery: the largest valid event, an order of
+// the most items with the longest ids, in its CloudEvent, is under 16 KiB.
+const MaxEventBytes = 64 << 10
 
 func readCloudEvent(r *http.Request) (cloudEvent, error) {
 	var ce cloudEvent
-	body, err := io.ReadAll(io.LimitReader(r.Body, MaxEventBytes))
+	body, err := io.ReadAll(io.LimitReader(r.Body, MaxEventBytes+1))
 	if err != nil {
 		return ce, err
+	}
+	if len(body) > MaxEventBytes {
+		return ce, Poison(fmt.Errorf("a delivery of more than %d bytes", MaxEventBytes))
 	}
 	if err := json.Unmarshal(body, &ce); err != nil {
 		return ce, Poison(fmt.Errorf("not a CloudEvent: %w", err))

@@ -51,6 +51,7 @@ func TestEachDeliveryIsAnsweredSuccessRetryOrDrop(t *testing.T) {
 		{"a text payload is dropped", `{"id":"6","data":"just text"}`, nil, "DROP", "unknown dead_letter", false},
 		{"a payload with no type is dropped", `{"id":"7","data":{"orderId":"o1"}}`, nil, "DROP", "unknown dead_letter", false},
 		{"an empty payload is dropped", `{"id":"8"}`, nil, "DROP", "unknown dead_letter", false},
+		{"a delivery over the size limit is dropped unread", `{"id":"10","pad":"` + strings.Repeat("x", pubsub.MaxEventBytes) + `","data":` + created + `}`, nil, "DROP", "unknown dead_letter", false},
 		{"a base64 payload is read", `{"id":"9","data_base64":"` + base64.StdEncoding.EncodeToString([]byte(created)) + `"}`, nil, "SUCCESS", "OrderCreated success", true},
 	}
 	for _, tc := range cases {
@@ -129,4 +130,53 @@ func TestTheSubscriptionsAreDeclaredOncePerTopic(t *testing.T) {
 		}
 	}()
 	pubsub.On(r, contracts.TypePaymentCompleted, ignore)
+}
+
+func TestARefusedEventEndsItsOrderBeforeItIsDeadLettered(t *testing.T) {
+	t.Parallel()
+	cases := []struct {
+		name    string
+		data    string
+		handler error
+		refusal error
+		status  string
+		want    *pubsub.Refused
+	}{
+		{"an event breaking its rules", `{"type":"OrderCreated","orderId":"o1","customerId":"x||y"}`, nil, nil, "DROP",
+			&pubsub.Refused{EventType: "OrderCreated", OrderID: "o1"}},
+		{"an event its handler finds poison", created, pubsub.Poison(errors.New("never")), nil, "DROP",
+			&pubsub.Refused{EventType: "OrderCreated", OrderID: "o1", CustomerID: "alice"}},
+		{"an event whose order id is no id is only dropped", `{"type":"OrderCreated","orderId":"a||b"}`, nil, nil, "DROP", nil},
+		{"a refusal that fails asks for the event again", `{"type":"OrderCreated","orderId":"o1"}`, nil, errors.New("store down"), "RETRY",
+			&pubsub.Refused{EventType: "OrderCreated", OrderID: "o1"}},
+		{"a handler's transient error is no refusal", created, errors.New("store down"), nil, "RETRY", nil},
+		{"a good event is no refusal", created, nil, nil, "SUCCESS", nil},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			r := pubsub.NewRouter("pubsub", outcomes{}, slog.New(slog.DiscardHandler))
+			pubsub.On(r, contracts.TypeOrderCreated, func(context.Context, contracts.OrderCreated) error { return tc.handler })
+			var got *pubsub.Refused
+			pubsub.OnRefused(r, contracts.TypeOrderCreated, func(_ context.Context, ev pubsub.Refused) error {
+				got = &ev
+				return tc.refusal
+			})
+			mux := chi.NewRouter()
+			r.Mount(mux)
+			rec := httptest.NewRecorder()
+			mux.ServeHTTP(rec, httptest.NewRequest(http.MethodPost, "/events/orders", strings.NewReader(`{"id":"1","data":`+tc.data+`}`)))
+			if want := `{"status":"` + tc.status + `"}`; rec.Body.String() != want {
+				t.Fatalf("answered %s, want %s", rec.Body, want)
+			}
+			switch {
+			case tc.want == nil && got != nil:
+				t.Fatalf("refused %+v", got)
+			case tc.want != nil && got == nil:
+				t.Fatal("no refusal")
+			case tc.want != nil && (got.EventType != tc.want.EventType || got.OrderID != tc.want.OrderID || got.CustomerID != tc.want.CustomerID || got.Reason == ""):
+				t.Fatalf("refused %+v, want %+v with a reason", got, tc.want)
+			}
+		})
+	}
 }

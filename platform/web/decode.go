@@ -1,12 +1,14 @@
 package web
 
 import (
+	"bytes"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
 	"mime"
 	"net/http"
+	"reflect"
 	"strings"
 
 	"github.com/example/order-saga/contracts"
@@ -24,7 +26,11 @@ func Decode(w http.ResponseWriter, r *http.Request, v any) error {
 	if err != nil || mt != "application/json" {
 		return problem.New(http.StatusUnsupportedMediaType, "unsupported-media-type", "Content-Type must be application/json")
 	}
-	dec := json.NewDecoder(http.MaxBytesReader(w, r.Body, MaxBodyBytes))
+	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, MaxBodyBytes))
+	if err != nil {
+		return decodeProblem(err)
+	}
+	dec := json.NewDecoder(bytes.NewReader(body))
 	dec.DisallowUnknownFields()
 	if err := dec.Decode(v); err != nil {
 		return decodeProblem(err)
@@ -32,7 +38,105 @@ func Decode(w http.ResponseWriter, r *http.Request, v any) error {
 	if _, err := dec.Token(); !errors.Is(err, io.EOF) {
 		return problem.New(http.StatusBadRequest, "malformed-json", "the body must hold a single JSON value")
 	}
+	if p := strict(body, reflect.TypeOf(v)); p != nil {
+		return p
+	}
 	return nil
+}
+
+// strict refuses what encoding/json lets through: a key given twice in one
+// object (which value counts is a guess), and a field name in another case
+// than the one declared (encoding/json matches names without regard to
+// case). body has been decoded into a value of type t already, so it is
+// valid JSON.
+func strict(body []byte, t reflect.Type) *problem.Details {
+	dec := json.NewDecoder(bytes.NewReader(body))
+	return walk(dec, t)
+}
+
+// walk reads one value from dec, as a value of type t (nil when unknown).
+func walk(dec *json.Decoder, t reflect.Type) *problem.Details {
+	for t != nil && t.Kind() == reflect.Pointer {
+		t = t.Elem()
+	}
+	tok, err := dec.Token()
+	if err != nil {
+		return decodeProblem(err)
+	}
+	switch tok {
+	case json.Delim('{'):
+		var fields map[string]reflect.Type
+		if t != nil && t.Kind() == reflect.Struct {
+			fields = jsonFields(t)
+		}
+		seen := map[string]bool{}
+		for dec.More() {
+			tok, err := dec.Token()
+			if err != nil {
+				return decodeProblem(err)
+			}
+			key := tok.(string)
+			if seen[key] {
+				return problem.New(http.StatusBadRequest, "duplicate-field", fmt.Sprintf("field %q is given twice", key))
+			}
+			seen[key] = true
+			var elem reflect.Type
+			switch {
+			case fields != nil:
+				ft, declared := fields[key]
+				if !declared {
+					return problem.New(http.StatusBadRequest, "unknown-field", fmt.Sprintf("unknown field %q", key))
+				}
+				elem = ft
+			case t != nil && t.Kind() == reflect.Map:
+				elem = t.Elem()
+			}
+			if p := walk(dec, elem); p != nil {
+				return p
+			}
+		}
+		_, err = dec.Token()
+	case json.Delim('['):
+		var elem reflect.Type
+		if t != nil && (t.Kind() == reflect.Slice || t.Kind() == reflect.Array) {
+			elem = t.Elem()
+		}
+		for dec.More() {
+			if p := walk(dec, elem); p != nil {
+				return p
+			}
+		}
+		_, err = dec.Token()
+	}
+	if err != nil {
+		return decodeProblem(err)
+	}
+	return nil
+}
+
+// jsonFields are the names under which encoding/json fills the fields of
+// struct type t, as declared.
+func jsonFields(t reflect.Type) map[string]reflect.Type {
+	fields := map[string]reflect.Type{}
+	for f := range t.Fields() {
+		if !f.IsExported() {
+			continue
+		}
+		name, _, _ := strings.Cut(f.Tag.Get("json"), ",")
+		switch {
+		case name == "-":
+			continue
+		case f.Anonymous && name == "" && f.Type.Kind() == reflect.Struct:
+			for k, v := range jsonFields(f.Type) {
+				fields[k] = v
+			}
+			continue
+		case name == "":
+			name = f.Name
+		}
+		fields[name] = f.Type
+	}
+	return fields
 }
 
 func decodeProblem(err error) *problem.Details {

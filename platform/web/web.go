@@ -31,6 +31,7 @@ var statusOf = map[contracts.Kind]int{
 	contracts.KindNotFound:    http.StatusNotFound,
 	contracts.KindConflict:    http.StatusConflict,
 	contracts.KindUnavailable: http.StatusServiceUnavailable,
+	contracts.KindBusy:        http.StatusTooManyRequests,
 }
 
 // Fail answers err as a problem. An error of a known kind gets the status
@@ -46,6 +47,9 @@ func Fail(w http.ResponseWriter, r *http.Request, log *slog.Logger, err error) {
 	if errors.As(err, &e) {
 		status, known := statusOf[e.Kind]
 		if known {
+			if e.Kind == contracts.KindBusy {
+				w.Header().Set("Retry-After", "1")
+			}
 			if e.Kind == contracts.KindUnavailable {
 				log.WarnContext(r.Context(), "request failed", "method", r.Method, "path", r.URL.Path, "error", err)
 			}

@@ -36,6 +36,7 @@ func TestEveryErrorIsAnsweredByItsKind(t *testing.T) {
 		{"a conflict", contracts.Conflict("product-held", "held"), 409, "/problems/product-held", "held", false, ""},
 		{"an unavailable store", contracts.Unavailable("try again", errors.New("dial tcp 10.0.0.1: refused")),
 			503, "/problems/unavailable", "try again", true, "10.0.0.1"},
+		{"too much at once", &contracts.Error{Kind: contracts.KindBusy, Type: "busy", Detail: "later"}, 429, "/problems/busy", "later", false, ""},
 		{"a problem is sent as it is", problem.New(415, "unsupported-media-type", "JSON only"), 415, "/problems/unsupported-media-type", "JSON only", false, ""},
 		{"anything else is one 500", errors.New("nil map at line 12"), 500, "/problems/internal", "", true, "nil map"},
 	}
@@ -82,14 +83,24 @@ func TestABodyIsDecodedOrRefusedWithAProblem(t *testing.T) {
 		{"a wrong type names the field", "application/json", `{"n":"one"}`, 422, "/problems/validation-failed"},
 		{"two values", "application/json", `{"n":1}{"n":2}`, 400, "/problems/malformed-json"},
 		{"cut short", "application/json", `{"n":`, 400, "/problems/malformed-json"},
+		{"a key given twice", "application/json", `{"n":1,"n":2}`, 400, "/problems/duplicate-field"},
+		{"a nested key given twice", "application/json", `{"items":[{"id":"a"},{"id":"b","id":"c"}]}`, 400, "/problems/duplicate-field"},
+		{"a field in another case", "application/json", `{"N":1}`, 400, "/problems/unknown-field"},
+		{"a nested field in another case", "application/json", `{"items":[{"ID":"a"}]}`, 400, "/problems/unknown-field"},
+		{"a map keeps its keys", "application/json", `{"tags":{"Any":"x","any":"y"}}`, 200, ""},
+		{"a key twice in a map", "application/json", `{"tags":{"a":"x","a":"y"}}`, 400, "/problems/duplicate-field"},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
 			h := web.Handle(slog.Default(), func(w http.ResponseWriter, r *http.Request) error {
 				var v struct {
-					N int    `json:"n"`
-					S string `json:"s"`
+					N     int    `json:"n"`
+					S     string `json:"s"`
+					Items []struct {
+						ID string `json:"id"`
+					} `json:"items"`
+					Tags map[string]string `json:"tags"`
 				}
 				if err := web.Decode(w, r, &v); err != nil {
 					return err

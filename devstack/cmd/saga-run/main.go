@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"os"
 	"os/signal"
+	"path/filepath"
 	"syscall"
 	"time"
 
@@ -34,12 +35,17 @@ func run() error {
 		redisAddr = "127.0.0.1:6379"
 	}
 	began := time.Now()
-	opts, stopBroker, err := broker(ctx, root, os.Getenv("BROKER"))
+	tokens, err := stack.RunTokens(filepath.Join(root, stack.TokensFile))
+	if err != nil {
+		return err
+	}
+	opts, stopBroker, err := stack.StartBroker(ctx, root, os.Getenv("BROKER"), os.Stdout)
 	if err != nil {
 		return err
 	}
 	defer stopBroker()
 	opts.Root, opts.Dir, opts.RedisAddr, opts.Persist = root, ".dev/run", redisAddr, true
+	opts.Tokens, opts.BindAddress = tokens, os.Getenv("BIND_ADDRESS")
 	opts.Log, opts.LogLevel, opts.DaprLog = os.Stdout, os.Getenv("LOG_LEVEL"), envOr("DAPR_LOG_LEVEL", "warn")
 	s, err := stack.Start(ctx, opts)
 	if err != nil {

@@ -53,6 +53,10 @@ func printReady(s *stack.Stack, took time.Duration, promURL string) {
 ==> ready in %.1fs
     order-svc   %s   stock-svc   %s   payment-svc   %s
     redis       %s (%s)
+    admin token %s (ADMIN_TOKEN; every token is in %s)
+
+In another shell, first export the tokens (ADMIN_TOKEN, APP_API_TOKEN, DAPR_API_TOKEN, REDIS_PASSWORD):
+  source %s
 
 Place an order (its id goes into $ORDER):
   ORDER=$(curl -s -X POST %s/orders -H 'Content-Type: application/json' \
@@ -61,13 +65,15 @@ Place an order (its id goes into $ORDER):
 Read it back (PENDING for a few milliseconds, then CONFIRMED):
   curl -s %s/orders/$ORDER
 
-Catalog and wallet:
+Catalog and wallet; changing them takes the admin token:
   curl -s %s/products
   curl -s %s/wallets/alice
+  curl -s -H "Authorization: Bearer $ADMIN_TOKEN" -X PUT %s/wallets/alice -H 'Content-Type: application/json' -d '{"balanceCents":100000}'
 
 %sLogs follow. Ctrl-C stops everything this run started.
 
-`, took.Seconds(), order, stock, pay, s.Redis.Addr, redis, order, order, stock, pay, prometheusHint(promURL))
+`, took.Seconds(), order, stock, pay, s.Redis.Addr, redis, s.Tokens.Admin, stack.TokensFile, stack.TokensFile,
+		order, order, stock, pay, pay, prometheusHint(promURL))
 }
 
 func prometheusHint(url string) string {

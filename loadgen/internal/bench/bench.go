@@ -249,6 +249,7 @@ func startStack(ctx context.Context, o Options, logFile string, log io.Writer) (
 func loadConfig(o Options, s *stack.Stack, runID string) runner.Config {
 	cfg := runner.Defaults()
 	cfg.OrderURL, cfg.StockURL, cfg.PaymentURL = s.URL(contracts.AppOrder), s.URL(contracts.AppStock), s.URL(contracts.AppPayment)
+	cfg.AdminToken = s.Tokens.Admin
 	cfg.Mode, cfg.RunID = runner.Closed, runID
 	cfg.Catalog, cfg.Hot = o.Catalog, o.Hot
 	cfg.FailStock, cfg.FailPayment, cfg.Wait = o.FailStock, o.FailPayment, o.Wait
@@ -261,19 +262,12 @@ func loadConfig(o Options, s *stack.Stack, runID string) runner.Config {
 // measureHop runs the no-op subscriber on the stack's broker and measures
 // the hop, with what its sidecar and Redis used.
 func measureHop(ctx context.Context, o Options, s *stack.Stack, logs io.Writer) (HopRun, error) {
-	daprd, err := stack.EnsureDaprd(o.Root, logs)
-	if err != nil {
-		return HopRun{}, err
-	}
 	dir, err := os.MkdirTemp("", "saga-bench-hop-")
 	if err != nil {
 		return HopRun{}, err
 	}
 	defer os.RemoveAll(dir)
-	n, err := hop.Start(ctx, hop.Options{
-		Daprd: daprd, Resources: s.ResourcesDir(),
-		Config: filepath.Join(o.Root, "dapr", "config.yaml"), Dir: dir, Log: logs,
-	})
+	n, err := hop.Start(ctx, hop.Options{Stack: s, Dir: dir, Log: logs})
 	if err != nil {
 		return HopRun{}, err
 	}

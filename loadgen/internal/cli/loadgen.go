@@ -8,10 +8,12 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"path/filepath"
 	"strconv"
 	"strings"
 	"time"
 
+	"github.com/example/order-saga/devstack/stack"
 	"github.com/example/order-saga/loadgen/internal/report"
 	"github.com/example/order-saga/loadgen/internal/runner"
 )
@@ -40,6 +42,13 @@ func Loadgen(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	}
 	cfg = cfg.WithSiblingURLs()
 	cfg.OrderURL = strings.TrimRight(cfg.OrderURL, "/")
+	if cfg.Seed {
+		token, err := adminToken()
+		if err != nil {
+			return err
+		}
+		cfg.AdminToken = token
+	}
 
 	if err := cfg.Validate(); err != nil {
 		return err
@@ -101,4 +110,19 @@ func bindRunFlags(fs *flag.FlagSet, cfg *runner.Config) {
 	cfg.RunID = strconv.FormatInt(time.Now().UnixMilli(), 36)
 	fs.StringVar(&cfg.RunID, "run-id", cfg.RunID, "names this run's customers (letters, digits, . _ -)")
 	fs.Uint64Var(&cfg.RandSeed, "rand-seed", 1, "seed of the order mix")
+}
+
+// adminToken is the token seeding shows: ADMIN_TOKEN, else the one `make
+// run` keeps in the repository's .dev/run/tokens.env; empty when neither
+// is there (outside the repository, say).
+func adminToken() (string, error) {
+	path := ""
+	if root, err := stack.RepoRoot(); err == nil {
+		path = filepath.Join(root, stack.TokensFile)
+	}
+	t, err := stack.LoadTokens(path)
+	if err != nil {
+		return "", fmt.Errorf("the admin token: %w", err)
+	}
+	return t.Admin, nil
 }

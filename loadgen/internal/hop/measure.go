@@ -39,6 +39,7 @@ func (n *Noop) Measure(ctx context.Context, messages, publishers int, limit time
 		return Result{}, fmt.Errorf("connect to the no-op sidecar: %w", err)
 	}
 	defer c.Close()
+	c.WithAuthToken(n.token)
 
 	n.delivered.Store(0)
 	n.target.Store(int64(messages))

@@ -15,6 +15,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"time"
 
@@ -32,29 +33,33 @@ const (
 
 // Options say where the no-op subscriber's sidecar finds its parts.
 type Options struct {
-	Daprd     string    // the daprd binary
-	Resources string    // the stack's rendered component folder, whose pubsub.yaml is used
-	Config    string    // the sidecar configuration file
-	Dir       string    // a folder for the rendered component
-	Log       io.Writer // the sidecar's output
+	// Stack is the stack whose broker is measured: its sidecar starts as
+	// the stack's do, with the stack's pubsub.yaml and secret store.
+	Stack *stack.Stack
+	Dir   string    // a folder for the rendered components
+	Log   io.Writer // where the client logs
 }
 
 // Noop is a running no-op subscriber with its own sidecar.
 type Noop struct {
-	server    *http.Server
-	daprd     *stack.Proc
-	httpPort  int
-	grpcPort  int
-	delivered atomic.Int64
-	target    atomic.Int64
-	reached   chan time.Time // receives when delivered reaches target
-	log       io.Writer
+	server   *http.Server
+	daprd    *stack.Proc
+	grpcPort int
+	token    string // the sidecar's API token
+	// subscribed is closed once the sidecar has asked for the
+	// subscription.
+	subscribed chan struct{}
+	askedOnce  sync.Once
+	delivered  atomic.Int64
+	target     atomic.Int64
+	reached    chan time.Time // receives when delivered reaches target
+	log        io.Writer
 }
 
 // Start runs the subscriber and its sidecar, and waits until the sidecar
 // has subscribed.
 func Start(ctx context.Context, o Options) (*Noop, error) {
-	resources, err := renderPubSub(o)
+	resources, err := renderComponents(o)
 	if err != nil {
 		return nil, err
 	}
@@ -62,7 +67,7 @@ func Start(ctx context.Context, o Options) (*Noop, error) {
 	if err != nil {
 		return nil, err
 	}
-	n := &Noop{reached: make(chan time.Time, 1), log: o.Log}
+	n := &Noop{reached: make(chan time.Time, 1), subscribed: make(chan struct{}), log: o.Log, token: o.Stack.Tokens.DaprAPI}
 	n.target.Store(-1)
 	n.server = &http.Server{Handler: n.routes(), ReadHeaderTimeout: 10 * time.Second}
 	go func() { _ = n.server.Serve(ln) }()
@@ -75,9 +80,9 @@ func Start(ctx context.Context, o Options) (*Noop, error) {
 	// Free ports for the sidecar; the app port is the listener's own.
 	p := free[contracts.AppOrder]
 	p.App = ln.Addr().(*net.TCPAddr).Port
-	n.httpPort, n.grpcPort = p.DaprHTTP, p.DaprGRPC
+	n.grpcPort = p.DaprGRPC
 	// The same flags as the stack's sidecars, so the hop costs the same.
-	if n.daprd, err = stack.StartSidecar(o.Daprd, AppID, p, resources, o.Config, "error", o.Log); err != nil {
+	if n.daprd, err = o.Stack.StartSidecar(AppID, p, resources); err != nil {
 		n.Stop()
 		return nil, fmt.Errorf("start the no-op sidecar: %w", err)
 	}
@@ -105,6 +110,7 @@ func (n *Noop) routes() http.Handler {
 	mux := http.NewServeMux()
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, _ *http.Request) { w.WriteHeader(http.StatusOK) })
 	mux.HandleFunc("GET /dapr/subscribe", func(w http.ResponseWriter, _ *http.Request) {
+		n.askedOnce.Do(func() { close(n.subscribed) })
 		w.Header().Set("Content-Type", "application/json")
 		_ = json.NewEncoder(w).Encode([]map[string]string{{"pubsubname": contracts.PubSub, "topic": topic, "route": route}})
 	})
@@ -119,35 +125,55 @@ func (n *Noop) routes() http.Handler {
 	return mux
 }
 
-// renderPubSub writes the stack's broker component, without the scopes
-// that keep it to the saga's apps, into a folder of its own.
-func renderPubSub(o Options) (string, error) {
-	b, err := os.ReadFile(filepath.Join(o.Resources, "pubsub.yaml"))
-	if err != nil {
-		return "", err
-	}
+// renderComponents writes the stack's broker component and the secret
+// store it takes its password from into a folder of their own, without
+// the scopes and the topic limits that keep them to the saga's services
+// and topics.
+func renderComponents(o Options) (string, error) {
 	dir := filepath.Join(o.Dir, "noop")
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return "", err
 	}
-	return dir, os.WriteFile(filepath.Join(dir, "pubsub.yaml"), []byte(withoutScopes(string(b))), 0o644)
+	for _, name := range []string{"pubsub.yaml", "secretstore.yaml"} {
+		b, err := os.ReadFile(filepath.Join(o.Stack.ResourcesDir(), name))
+		if err != nil {
+			return "", err
+		}
+		if err := os.WriteFile(filepath.Join(dir, name), []byte(unscoped(string(b))), 0o644); err != nil {
+			return "", err
+		}
+	}
+	return dir, nil
 }
 
-// withoutScopes drops a top-level scopes list from a component YAML.
-func withoutScopes(yaml string) string {
+// topicLimits are the pub/sub metadata that keep topics to the saga's
+// services.
+var topicLimits = map[string]bool{"allowedTopics": true, "protectedTopics": true, "publishingScopes": true, "subscriptionScopes": true}
+
+// unscoped drops from a component YAML its top-level scopes list and its
+// topic limits (a metadata item and its value).
+func unscoped(yaml string) string {
 	var out []string
-	inScopes := false
+	dropping := func(string) bool { return false } // whether a line is part of what is dropped
 	for _, line := range strings.Split(yaml, "\n") {
-		top := line != "" && line[0] != ' ' && line[0] != '-' && line[0] != '#'
-		switch {
-		case strings.HasPrefix(line, "#"):
+		body := strings.TrimLeft(line, " ")
+		indent := len(line) - len(body)
+		if strings.HasPrefix(line, "#") {
 			// A comment at the margin is kept and ends nothing.
-		case top && strings.HasPrefix(line, "scopes:"):
-			inScopes = true
+			out = append(out, line)
 			continue
-		case top:
-			inScopes = false
-		case inScopes:
+		}
+		if line != "" && dropping(line) {
+			continue
+		}
+		dropping = func(string) bool { return false }
+		name, item := strings.CutPrefix(body, "- name: ")
+		switch {
+		case indent == 0 && strings.HasPrefix(body, "scopes:"):
+			dropping = func(l string) bool { return l[0] == ' ' || l[0] == '-' }
+			continue
+		case item && topicLimits[strings.TrimSpace(name)]:
+			dropping = func(l string) bool { return len(l)-len(strings.TrimLeft(l, " ")) > indent }
 			continue
 		}
 		out = append(out, line)
@@ -155,47 +181,19 @@ func withoutScopes(yaml string) string {
 	return strings.Join(out, "\n")
 }
 
-// waitSubscribed waits until the sidecar answers and lists the no-op
-// subscription.
+// waitSubscribed waits until the sidecar has asked for the subscription.
+// The sidecar subscribes right after; a message published meanwhile is
+// not lost, the broker keeps it for the subscription (a Redis stream's
+// consumer group reads from the stream's start).
 func (n *Noop) waitSubscribed(ctx context.Context) error {
 	ctx, cancel := context.WithTimeout(ctx, 60*time.Second)
 	defer cancel()
-	url := fmt.Sprintf("http://127.0.0.1:%d/v1.0/metadata", n.httpPort)
-	var last error
-	for {
-		if last = n.subscribed(ctx, url); last == nil {
-			return nil
-		}
-		select {
-		case <-n.daprd.Done():
-			return errors.New("the no-op sidecar exited; see its output above")
-		case <-ctx.Done():
-			return fmt.Errorf("the no-op sidecar did not subscribe: %w", last)
-		case <-time.After(100 * time.Millisecond):
-		}
+	select {
+	case <-n.subscribed:
+		return nil
+	case <-n.daprd.Done():
+		return errors.New("the no-op sidecar exited; see its output above")
+	case <-ctx.Done():
+		return fmt.Errorf("the no-op sidecar did not ask for its subscription: %w", ctx.Err())
 	}
-}
-
-func (n *Noop) subscribed(ctx context.Context, url string) error {
-	req, _ := http.NewRequestWithContext(ctx, http.MethodGet, url, nil)
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		return err
-	}
-	defer resp.Body.Close()
-	var meta struct {
-		Subscriptions []struct {
-			PubsubName string `json:"pubsubname"`
-			Topic      string `json:"topic"`
-		} `json:"subscriptions"`
-	}
-	if err := json.NewDecoder(resp.Body).Decode(&meta); err != nil {
-		return err
-	}
-	for _, s := range meta.Subscriptions {
-		if s.Topic == topic {
-			return nil
-		}
-	}
-	return errors.New("no subscription yet")
 }

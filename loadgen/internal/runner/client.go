@@ -85,13 +85,18 @@ func (c *client) order(ctx context.Context, id string, wait time.Duration) (orde
 	return o, err
 }
 
-// put sends v as JSON and expects a 200.
+// put sends v as JSON to an admin route, with the admin token, and
+// expects a 200.
 func (c *client) put(ctx context.Context, url string, v any) error {
 	body, err := json.Marshal(v)
 	if err != nil {
 		return err
 	}
-	return c.do(ctx, http.MethodPut, url, body, http.Header{"Content-Type": {"application/json"}}, http.StatusOK, nil)
+	header := http.Header{"Content-Type": {"application/json"}}
+	if c.cfg.AdminToken != "" {
+		header.Set("Authorization", "Bearer "+c.cfg.AdminToken)
+	}
+	return c.do(ctx, http.MethodPut, url, body, header, http.StatusOK, nil)
 }
 
 // statusError is an answer with an unexpected status code.

@@ -25,6 +25,9 @@ type Config struct {
 	OrderURL   string `json:"orderUrl"`
 	StockURL   string `json:"stockUrl,omitempty"`
 	PaymentURL string `json:"paymentUrl,omitempty"`
+	// AdminToken is the bearer token seeding shows stock-svc and
+	// payment-svc (their ADMIN_TOKEN). It is never written to results.
+	AdminToken string `json:"-"`
 
 	Mode        string        `json:"mode"`
 	Concurrency int           `json:"concurrency,omitempty"` // closed loop: customers placing orders back to back

@@ -6,16 +6,19 @@ import (
 	"encoding/hex"
 	"time"
 
+	"github.com/example/order-saga/order-svc/internal/app"
 	"github.com/example/order-saga/platform/statestore"
 )
 
 // claimRecord is what an idempotency key holds.
 type claimRecord struct {
 	RequestHash string    `json:"requestHash"`
+	OrderID     string    `json:"orderId"`
 	At          time.Time `json:"at"`
 }
 
-// ClaimRepository keeps idempotency keys, hashed so that any key fits.
+// ClaimRepository keeps idempotency keys, one key per customer and
+// idempotency key, hashed so that any key fits.
 type ClaimRepository struct {
 	Store *statestore.Store[claimRecord]
 }
@@ -30,17 +33,24 @@ func NewClaimRepository(backend statestore.Backend, name string) ClaimRepository
 	return ClaimRepository{Store: statestore.New[claimRecord](backend, name, statestore.ExpireAfter(ClaimTTL))}
 }
 
+// claimKey is the key of a customer's idempotency key. The customer id
+// cannot hold the separator (contracts.ValidCustomerID), so no two pairs
+// share a key.
+func claimKey(customerID, key string) string {
+	sum := sha256.Sum256([]byte(customerID + "\x00" + key))
+	return "idempotency-" + hex.EncodeToString(sum[:])
+}
+
 // Claim implements app.Claims.
-func (r ClaimRepository) Claim(ctx context.Context, key, requestHash string) (string, error) {
-	sum := sha256.Sum256([]byte(key))
-	var held string
-	err := r.Store.Update(ctx, "idempotency-"+hex.EncodeToString(sum[:]), func(c *claimRecord, found bool) error {
+func (r ClaimRepository) Claim(ctx context.Context, customerID, key string, c app.Claim) (app.Claim, error) {
+	held := c
+	err := r.Store.Update(ctx, claimKey(customerID, key), func(rec *claimRecord, found bool) error {
 		if found {
-			held = c.RequestHash
+			held = app.Claim{RequestHash: rec.RequestHash, OrderID: rec.OrderID}
 			return statestore.ErrUnchanged
 		}
-		*c = claimRecord{RequestHash: requestHash, At: time.Now().UTC()}
-		held = requestHash
+		*rec = claimRecord{RequestHash: c.RequestHash, OrderID: c.OrderID, At: time.Now().UTC()}
+		held = c
 		return nil
 	})
 	return held, err

@@ -17,13 +17,23 @@ type Orders interface {
 	// Create stores o unless an order is stored under its id, and tells
 	// whether it did.
 	Create(ctx context.Context, o order.Order) (bool, error)
+	// GetMany returns the orders found among ids, by id, in one read.
+	GetMany(ctx context.Context, ids []string) (map[string]order.Order, error)
 }
 
-// Claims remembers which request an idempotency key was first used with.
+// Claim is what a customer's idempotency key stands for: the request it
+// was first used with, and the order that request was given.
+type Claim struct {
+	RequestHash string
+	OrderID     string
+}
+
+// Claims remembers what each customer's idempotency keys stand for. The
+// same key from two customers is two claims.
 type Claims interface {
-	// Claim stores requestHash for key unless the key is already claimed,
-	// and returns the hash that holds the key after the call.
-	Claim(ctx context.Context, key, requestHash string) (string, error)
+	// Claim stores c for the customer's key unless the key is claimed
+	// already, and returns the claim that holds the key after the call.
+	Claim(ctx context.Context, customerID, key string, c Claim) (Claim, error)
 }
 
 // Events publishes order-svc's events, one method each.

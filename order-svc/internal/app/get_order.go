@@ -4,6 +4,7 @@ import (
 	"context"
 	"time"
 
+	"github.com/example/order-saga/contracts"
 	"github.com/example/order-saga/order-svc/internal/domain/order"
 )
 
@@ -18,41 +19,39 @@ type GetOrder struct {
 type GetOrderHandler struct {
 	Orders  Orders
 	Waiters *FinishWaiters
-	// Poll is how often a waiting read looks at the store, for orders that
-	// another replica finishes.
-	Poll time.Duration
 }
 
-// Handle returns the order, or order.ErrNotFound. An order known only from
-// later steps is not shown until its own creation is stored. With a wait,
-// it returns as soon as the order is final, or once the wait is over.
+// Handle returns the order, or order.ErrNotFound (at once for an id that
+// no order can have). An order known only from later steps is not shown
+// until its own creation is stored. With a wait, it returns as soon as the
+// order is final, or once the wait is over; a read beyond the waiting
+// reads the instance takes is refused with ErrTooManyWaiting.
 func (h GetOrderHandler) Handle(ctx context.Context, q GetOrder) (order.Order, error) {
+	if !contracts.ValidID(q.ID) {
+		return order.Order{}, order.ErrNotFound
+	}
 	if q.Wait <= 0 {
 		return h.get(ctx, q.ID)
 	}
-	// Registered before the first read, so a finish in between is not
-	// missed; the finish hands over the order, so waking costs no read.
-	finished, stop := h.Waiters.wait(q.ID)
+	// Registered before the read, so a finish in between is not missed;
+	// the finish hands over the order, so waking costs no read.
+	finished, stop, err := h.Waiters.wait(q.ID)
+	if err != nil {
+		return order.Order{}, err
+	}
 	defer stop()
+	o, err := h.get(ctx, q.ID)
+	if err != nil || o.Status.Final() {
+		return o, err
+	}
 	deadline := time.NewTimer(q.Wait)
 	defer deadline.Stop()
-	poll := time.NewTicker(h.Poll)
-	defer poll.Stop()
-	for {
-		o, err := h.get(ctx, q.ID)
-		if err != nil || o.Status.Final() {
-			return o, err
-		}
-		select {
-		case o := <-finished:
-			return o, nil
-		case <-poll.C:
-		case <-deadline.C:
-			return o, nil
-		case <-ctx.Done():
-			return o, nil
-		}
+	select {
+	case o = <-finished:
+	case <-deadline.C:
+	case <-ctx.Done():
 	}
+	return o, nil
 }
 
 func (h GetOrderHandler) get(ctx context.Context, id string) (order.Order, error) {

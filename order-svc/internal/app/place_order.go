@@ -57,16 +57,17 @@ func (h PlaceOrderHandler) Handle(ctx context.Context, cmd PlaceOrder) (o order.
 	hash := requestHash(cmd.CustomerID, items)
 	id := newID()
 	if cmd.IdempotencyKey != "" {
-		// The id follows from the key, so a retry after a crash at any
-		// point publishes the very same event.
-		id = idFromKey(cmd.IdempotencyKey)
-		held, err := h.Claims.Claim(ctx, cmd.IdempotencyKey, hash)
+		// The claim keeps the id it was first given, so a retry after a
+		// crash at any point publishes the very same event. The id is
+		// random: nobody can tell it, or take it, before the order exists.
+		held, err := h.Claims.Claim(ctx, cmd.CustomerID, cmd.IdempotencyKey, Claim{RequestHash: hash, OrderID: id})
 		if err != nil {
 			return o, false, err
 		}
-		if held != hash {
+		if held.RequestHash != hash {
 			return o, false, ErrKeyReused
 		}
+		id = held.OrderID
 		existing, found, err := h.Orders.Get(ctx, id)
 		if err != nil {
 			return o, false, err
@@ -139,11 +140,6 @@ func requestHash(customerID string, items []contracts.Item) string {
 	}{customerID, items})
 	sum := sha256.Sum256(b)
 	return hex.EncodeToString(sum[:16])
-}
-
-func idFromKey(key string) string {
-	sum := sha256.Sum256([]byte("idempotency-key:" + key))
-	return formatUUID(sum[:16])
 }
 
 func newID() string {

@@ -7,6 +7,7 @@ import (
 	"slices"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -144,11 +145,38 @@ func TestAKeyClaimedBeforeStillKnowsItsRequest(t *testing.T) {
 	ctx := context.Background()
 	// What a claim has always held for alice's kettle: the request hash
 	// must not change, or a retry of a request claimed before is refused.
-	if _, err := f.place.Claims.Claim(ctx, "k0", "7c1da90ea599159e396e9ee4e074197a"); err != nil {
+	claimed := app.Claim{RequestHash: "7c1da90ea599159e396e9ee4e074197a", OrderID: "5e0c3a52-3c8b-4a57-9a60-0d3c2a1f7b10"}
+	if _, err := f.place.Claims.Claim(ctx, "alice", "k0", claimed); err != nil {
 		t.Fatal(err)
 	}
-	if _, _, err := f.place.Handle(ctx, app.PlaceOrder{CustomerID: "alice", Items: kettle, IdempotencyKey: "k0"}); err != nil {
+	o, _, err := f.place.Handle(ctx, app.PlaceOrder{CustomerID: "alice", Items: kettle, IdempotencyKey: "k0"})
+	if err != nil {
 		t.Fatalf("the retry of a claimed request was refused: %v", err)
+	}
+	if o.ID != claimed.OrderID {
+		t.Fatalf("the retry placed order %s, want the claimed %s", o.ID, claimed.OrderID)
+	}
+}
+
+func TestAnIdempotencyKeyIsEachCustomersOwnAndTellsNothingOfTheOrderId(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	f := newFixture()
+	alice, _, err := f.place.Handle(ctx, app.PlaceOrder{CustomerID: "alice", Items: kettle, IdempotencyKey: "shared"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Another customer with the same key, even for another request, gets
+	// an order of her own: the key does not block her.
+	bob, replayed, err := f.place.Handle(ctx, app.PlaceOrder{CustomerID: "bob", Items: []order.Item{{ProductID: "kettle", Quantity: 3}}, IdempotencyKey: "shared"})
+	if err != nil || replayed || bob.ID == alice.ID || bob.CustomerID != "bob" {
+		t.Fatalf("bob's order with alice's key: %v replayed=%v %+v", err, replayed, bob)
+	}
+	// The same customer and key on another store give another id: an id
+	// cannot be worked out from the key ahead of the order.
+	other, _, err := newFixture().place.Handle(ctx, app.PlaceOrder{CustomerID: "alice", Items: kettle, IdempotencyKey: "shared"})
+	if err != nil || other.ID == alice.ID {
+		t.Fatalf("the id followed from the key: %v %s", err, other.ID)
 	}
 }
 
@@ -207,7 +235,7 @@ func TestAWaitingReadReturnsAsSoonAsTheOrderFinishes(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	get := app.GetOrderHandler{Orders: f.orders, Waiters: f.place.Waiters, Poll: time.Hour}
+	get := app.GetOrderHandler{Orders: f.orders, Waiters: f.place.Waiters}
 	record := app.RecordStepHandler{Tracker: f.place.Tracker}
 
 	done := make(chan order.Order)
@@ -236,5 +264,118 @@ func TestAWaitingReadReturnsAsSoonAsTheOrderFinishes(t *testing.T) {
 		}
 	case <-time.After(10 * time.Second):
 		t.Fatal("the waiting read was not woken when the order finished")
+	}
+}
+
+// waitFor starts a waiting read of id and returns what it answers, once
+// the read is registered.
+func waitFor(t *testing.T, get app.GetOrderHandler, id string) <-chan order.Order {
+	t.Helper()
+	done := make(chan order.Order, 1)
+	before := get.Waiters.Waiting(id)
+	go func() {
+		got, err := get.Handle(context.Background(), app.GetOrder{ID: id, Wait: time.Minute})
+		if err != nil {
+			t.Error(err)
+		}
+		done <- got
+	}()
+	for deadline := time.Now().Add(10 * time.Second); get.Waiters.Waiting(id) == before; {
+		if time.Now().After(deadline) {
+			t.Fatal("the read never started waiting")
+		}
+		<-time.After(time.Millisecond)
+	}
+	return done
+}
+
+func TestAWaitingReadOfAnOrderAnotherInstanceFinishesIsWokenByOneSharedRead(t *testing.T) {
+	t.Parallel()
+	f := newFixture()
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	o, _, err := f.place.Handle(ctx, app.PlaceOrder{CustomerID: "alice", Items: kettle})
+	if err != nil {
+		t.Fatal(err)
+	}
+	get := app.GetOrderHandler{Orders: f.orders, Waiters: f.place.Waiters}
+	first, second := waitFor(t, get, o.ID), waitFor(t, get, o.ID)
+
+	// Another instance records the finish: this one's waiters are not told.
+	other := app.RecordStepHandler{Tracker: app.Tracker{Orders: f.orders, Metrics: nopMetrics{}, Log: slog.New(slog.DiscardHandler), Waiters: app.NewFinishWaiters()}}
+	failed := order.Step{Kind: order.StockFailed, At: time.Now(), Reason: "no stock"}
+	if err := other.Handle(ctx, app.RecordStep{OrderID: o.ID, EventType: contracts.TypeStockFailed, Step: failed}); err != nil {
+		t.Fatal(err)
+	}
+	reads := &countingOrders{Orders: f.orders}
+	go f.place.Waiters.Watch(ctx, reads, 10*time.Millisecond, slog.New(slog.DiscardHandler))
+	for _, done := range []<-chan order.Order{first, second} {
+		select {
+		case got := <-done:
+			if got.Status != order.Canceled {
+				t.Fatalf("status %s, want CANCELED", got.Status)
+			}
+		case <-time.After(10 * time.Second):
+			t.Fatal("the waiting read was not woken")
+		}
+	}
+	if n := reads.gets.Load(); n != 0 {
+		t.Errorf("the watch read orders one by one (%d reads)", n)
+	}
+}
+
+type countingOrders struct {
+	app.Orders
+	gets atomic.Int64
+}
+
+func (c *countingOrders) Get(ctx context.Context, id string) (order.Order, bool, error) {
+	c.gets.Add(1)
+	return c.Orders.Get(ctx, id)
+}
+
+func TestWaitingReadsBeyondTheLimitAreRefusedAndTheOthersStillServed(t *testing.T) {
+	t.Parallel()
+	f := newFixture()
+	f.place.Waiters.Max = 2
+	ctx := context.Background()
+	o, _, err := f.place.Handle(ctx, app.PlaceOrder{CustomerID: "alice", Items: kettle})
+	if err != nil {
+		t.Fatal(err)
+	}
+	get := app.GetOrderHandler{Orders: f.orders, Waiters: f.place.Waiters}
+	waiting := []<-chan order.Order{waitFor(t, get, o.ID), waitFor(t, get, o.ID)}
+	if _, err := get.Handle(ctx, app.GetOrder{ID: o.ID, Wait: time.Minute}); !errors.Is(err, app.ErrTooManyWaiting) {
+		t.Fatalf("a third waiting read: %v, want ErrTooManyWaiting", err)
+	}
+	if got, err := get.Handle(ctx, app.GetOrder{ID: o.ID}); err != nil || got.ID != o.ID {
+		t.Fatalf("a read without waiting: %v", err)
+	}
+	record := app.RecordStepHandler{Tracker: f.place.Tracker}
+	failed := order.Step{Kind: order.StockFailed, At: time.Now(), Reason: "no stock"}
+	if err := record.Handle(ctx, app.RecordStep{OrderID: o.ID, EventType: contracts.TypeStockFailed, Step: failed}); err != nil {
+		t.Fatal(err)
+	}
+	for _, done := range waiting {
+		<-done
+	}
+	// The finished reads gave their places back.
+	if _, err := get.Handle(ctx, app.GetOrder{ID: o.ID, Wait: time.Minute}); err != nil {
+		t.Fatalf("a waiting read once the others ended: %v", err)
+	}
+}
+
+func TestAnIdNoOrderCanHaveIsNotFoundWithoutARead(t *testing.T) {
+	t.Parallel()
+	f := newFixture()
+	reads := &countingOrders{Orders: f.orders}
+	get := app.GetOrderHandler{Orders: reads, Waiters: f.place.Waiters}
+	for _, id := range []string{"a||b", "", strings.Repeat("x", 65), "a b"} {
+		if _, err := get.Handle(context.Background(), app.GetOrder{ID: id, Wait: time.Second}); !errors.Is(err, order.ErrNotFound) {
+			t.Errorf("%q: %v, want not found", id, err)
+		}
+	}
+	if n := reads.gets.Load(); n != 0 {
+		t.Errorf("%d reads for ids no order can have", n)
 	}
 }

@@ -3,7 +3,12 @@ package app
 import (
 	"context"
 	"log/slog"
+	"maps"
+	"slices"
 	"sync"
+	"time"
+
+	"github.com/example/order-saga/contracts"
 
 	"github.com/example/order-saga/order-svc/internal/domain/order"
 )
@@ -45,25 +50,47 @@ func (t Tracker) apply(ctx context.Context, id string, fn func(o *order.Order) b
 	return after, nil
 }
 
-// FinishWaiters wakes the readers that wait for an order to finish. It
-// only knows the finishes this instance records; readers also poll, for
-// orders another replica finishes.
+// FinishWaiters wakes the readers that wait for an order to finish: at
+// once when this instance records the finish, and for orders that another
+// instance finishes, within a second, by one read of all the orders waited
+// for (see Watch) rather than a read per reader.
 type FinishWaiters struct {
+	// Max bounds the readers waiting at once; DefaultMaxWaiting when 0.
+	Max int
+
 	mu      sync.Mutex
 	waiting map[string][]chan order.Order
+	count   int
 }
+
+// DefaultMaxWaiting is how many reads may wait at once in one instance.
+const DefaultMaxWaiting = 1000
+
+// ErrTooManyWaiting refuses a waiting read beyond FinishWaiters.Max.
+var ErrTooManyWaiting = &contracts.Error{Kind: contracts.KindBusy, Type: "too-many-waiting-reads",
+	Detail: "as many reads as this instance takes are waiting already; retry, or read without waiting"}
 
 // NewFinishWaiters returns an empty registry.
 func NewFinishWaiters() *FinishWaiters {
 	return &FinishWaiters{waiting: map[string][]chan order.Order{}}
 }
 
-// wait returns a channel that receives the order when it finishes here,
-// and a function to call when no longer waiting.
-func (f *FinishWaiters) wait(id string) (<-chan order.Order, func()) {
+// wait returns a channel that receives the order when it finishes, and a
+// function to call when no longer waiting; ErrTooManyWaiting when Max
+// reads wait already.
+func (f *FinishWaiters) wait(id string) (<-chan order.Order, func(), error) {
 	ch := make(chan order.Order, 1)
 	f.mu.Lock()
+	limit := f.Max
+	if limit <= 0 {
+		limit = DefaultMaxWaiting
+	}
+	if f.count >= limit {
+		f.mu.Unlock()
+		return nil, nil, ErrTooManyWaiting
+	}
 	f.waiting[id] = append(f.waiting[id], ch)
+	f.count++
 	f.mu.Unlock()
 	return ch, func() {
 		f.mu.Lock()
@@ -72,6 +99,7 @@ func (f *FinishWaiters) wait(id string) (<-chan order.Order, func()) {
 		for i, c := range list {
 			if c == ch {
 				list = append(list[:i], list[i+1:]...)
+				f.count--
 				break
 			}
 		}
@@ -80,7 +108,7 @@ func (f *FinishWaiters) wait(id string) (<-chan order.Order, func()) {
 		} else {
 			f.waiting[id] = list
 		}
-	}
+	}, nil
 }
 
 // finished hands the finished order to every reader waiting for it.
@@ -91,6 +119,7 @@ func (f *FinishWaiters) finished(id string, o order.Order) {
 	f.mu.Lock()
 	list := f.waiting[id]
 	delete(f.waiting, id)
+	f.count -= len(list)
 	f.mu.Unlock()
 	for _, c := range list {
 		c <- o
@@ -102,4 +131,37 @@ func (f *FinishWaiters) Waiting(id string) int {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	return len(f.waiting[id])
+}
+
+// watchBatch is how many orders one read of Watch fetches.
+const watchBatch = 100
+
+// Watch looks, every period until ctx ends, at the orders that readers
+// wait for, in reads of up to watchBatch orders, and hands over those that
+// another instance finished. It reads nothing while nobody waits.
+func (f *FinishWaiters) Watch(ctx context.Context, orders Orders, period time.Duration, log *slog.Logger) {
+	tick := time.NewTicker(period)
+	defer tick.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-tick.C:
+		}
+		f.mu.Lock()
+		ids := slices.Collect(maps.Keys(f.waiting))
+		f.mu.Unlock()
+		for batch := range slices.Chunk(ids, watchBatch) {
+			found, err := orders.GetMany(ctx, batch)
+			if err != nil {
+				log.WarnContext(ctx, "waiting reads not looked at", "orders", len(batch), "error", err)
+				break
+			}
+			for id, o := range found {
+				if o.Placed && o.Status.Final() {
+					f.finished(id, o)
+				}
+			}
+		}
+	}
 }

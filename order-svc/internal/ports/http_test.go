@@ -75,7 +75,7 @@ func newOrderSvc() orderSvc {
 	r := chi.NewRouter()
 	ports.HTTP{
 		Place: app.PlaceOrderHandler{Tracker: tracker, Claims: adapters.NewClaimRepository(store, contracts.OrderStore), Events: discardEvents{}, Now: time.Now},
-		Get:   app.GetOrderHandler{Orders: orders, Waiters: tracker.Waiters, Poll: time.Second},
+		Get:   app.GetOrderHandler{Orders: orders, Waiters: tracker.Waiters},
 		Log:   log,
 	}.Routes(r)
 	events := pubsub.NewRouter(contracts.PubSub, obs.NewMetrics(contracts.AppOrder), log)
@@ -156,7 +156,7 @@ func TestEachRefusalIsAProblemOfItsOwnType(t *testing.T) {
 		{"a wait over 30s", http.MethodGet, "/orders/x?wait=31s", "", "", false, 422, "/problems/validation-failed", "wait"},
 		{"an invalid order", http.MethodPost, "/orders", `{"customerId":"a b","items":[]}`, "", false, 422, "/problems/validation-failed", "customerId"},
 		{"an invalid Idempotency-Key", http.MethodPost, "/orders", kettle, strings.Repeat("k", 256), false, 422, "/problems/validation-failed", "Idempotency-Key"},
-		{"a key used for another order", http.MethodPost, "/orders", `{"customerId":"bob","items":[{"productId":"kettle","quantity":1}]}`, "used", false, 422, "/problems/idempotency-key-reused", ""},
+		{"a key used for another order", http.MethodPost, "/orders", `{"customerId":"alice","items":[{"productId":"kettle","quantity":2}]}`, "used", false, 422, "/problems/idempotency-key-reused", ""},
 		{"a read while the store is down", http.MethodGet, "/orders/x", "", "", true, 503, "/problems/unavailable", ""},
 		{"an order while the store is down", http.MethodPost, "/orders", kettle, "k2", true, 503, "/problems/unavailable", ""},
 	}

@@ -2,6 +2,7 @@
 package service
 
 import (
+	"context"
 	"time"
 
 	"github.com/example/order-saga/contracts"
@@ -29,12 +30,14 @@ func New(cfg frame.Config) (*frame.App, error) {
 			Events:  adapters.EventPublisher{Publisher: pubsub.NewPublisher(a.Dapr, contracts.PubSub)},
 			Now:     time.Now,
 		},
-		Get: app.GetOrderHandler{Orders: orders, Waiters: tracker.Waiters, Poll: time.Second},
+		Get: app.GetOrderHandler{Orders: orders, Waiters: tracker.Waiters},
 		Log: a.Log,
 	}.Routes(a.Router)
 	ports.Events{
 		Record:  app.RecordStepHandler{Tracker: tracker},
 		Created: app.StoreCreatedHandler{Tracker: tracker},
 	}.Subscribe(a.Events)
+	// Waiting reads of orders that another instance finishes.
+	a.OnRun(func(ctx context.Context) { tracker.Waiters.Watch(ctx, orders, time.Second, a.Log) })
 	return a, nil
 }

@@ -15,13 +15,15 @@ import (
 
 func TestTheServiceFollowsItsTopicsAndExposesItsMetrics(t *testing.T) {
 	t.Parallel()
-	a, err := service.New(frame.Config{Name: contracts.AppOrder, DaprGRPCPort: 1})
+	a, err := service.New(frame.Config{Name: contracts.AppOrder, DaprGRPCPort: 1, AppToken: "app", DaprToken: "dapr"})
 	if err != nil {
 		t.Fatal(err)
 	}
 	get := func(path string) string {
 		rec := httptest.NewRecorder()
-		a.Router.ServeHTTP(rec, httptest.NewRequest(http.MethodGet, path, nil))
+		req := httptest.NewRequest(http.MethodGet, path, nil)
+		req.Header.Set("dapr-api-token", "app")
+		a.Router.ServeHTTP(rec, req)
 		if rec.Code != http.StatusOK {
 			t.Fatalf("GET %s: %d %s", path, rec.Code, rec.Body)
 		}

@@ -92,6 +92,10 @@ func (h ChargeOrderHandler) announceAndSettle(ctx context.Context, log *slog.Log
 	if err := announce(ctx, p); err != nil {
 		return err
 	}
+	if p.CustomerID == "" {
+		// Refused with no customer to charge: no wallet holds a decision.
+		return nil
+	}
 	var refunded int64
 	err := h.Wallets.Update(ctx, p.CustomerID, func(w *wallet.Wallet) (changed bool, err error) {
 		refunded, changed = w.Settle(p.OrderID, p.Seq)

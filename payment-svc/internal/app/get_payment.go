@@ -15,8 +15,12 @@ type GetPaymentHandler struct {
 	Payments Payments
 }
 
-// Handle returns the payment of orderID, or ErrPaymentNotFound.
+// Handle returns the payment of orderID, or ErrPaymentNotFound (at once for
+// an id that no order can have).
 func (h GetPaymentHandler) Handle(ctx context.Context, orderID string) (wallet.Payment, error) {
+	if !contracts.ValidID(orderID) {
+		return wallet.Payment{}, ErrPaymentNotFound
+	}
 	p, found, err := h.Payments.Get(ctx, orderID)
 	if err != nil {
 		return wallet.Payment{}, err

@@ -48,12 +48,14 @@ func newFixture(t *testing.T) *fixture {
 		GetWallet:  app.GetWalletHandler{Wallets: wallets},
 		GetPayment: app.GetPaymentHandler{Payments: payments},
 		Log:        log,
+		AdminToken: adminToken,
 	}.Routes(r)
 	events := pubsub.NewRouter(contracts.PubSub, noMetrics{}, log)
-	ports.Events{ChargeOrder: app.ChargeOrderHandler{
+	charge := app.ChargeOrderHandler{
 		Wallets: wallets, Payments: payments, Events: published, Metrics: noMetrics{}, Log: log,
 		Now: func() time.Time { return time.Date(2030, 1, 1, 0, 0, 0, 0, time.UTC) },
-	}}.Subscribe(events)
+	}
+	ports.Events{ChargeOrder: charge, RefuseCharge: app.RefuseChargeHandler{ChargeOrderHandler: charge}}.Subscribe(events)
 	events.Mount(r)
 	return &fixture{handler: r, published: published}
 }
@@ -64,9 +66,21 @@ type response struct {
 	body        map[string]any
 }
 
+// adminToken is the fixture's admin token, which do shows.
+const adminToken = "test-admin-token"
+
 func (f *fixture) do(t *testing.T, method, path, contentType, body string) response {
 	t.Helper()
+	return f.doAs(t, "Bearer "+adminToken, method, path, contentType, body)
+}
+
+// doAs is do with the Authorization header auth ("" for none).
+func (f *fixture) doAs(t *testing.T, auth, method, path, contentType, body string) response {
+	t.Helper()
 	req := httptest.NewRequest(method, path, strings.NewReader(body))
+	if auth != "" {
+		req.Header.Set("Authorization", auth)
+	}
 	if contentType != "" {
 		req.Header.Set("Content-Type", contentType)
 	}

@@ -19,12 +19,14 @@ type HTTP struct {
 	GetWallet  app.GetWalletHandler
 	GetPayment app.GetPaymentHandler
 	Log        *slog.Logger
+	// AdminToken is the bearer token that PUT needs.
+	AdminToken string
 }
 
 // Routes mounts the API on r.
 func (h HTTP) Routes(r chi.Router) {
 	r.Get("/wallets/{customerId}", web.Handle(h.Log, h.getWallet))
-	r.Put("/wallets/{customerId}", web.Handle(h.Log, h.putWallet))
+	r.With(web.RequireToken(web.BearerToken, h.AdminToken)).Put("/wallets/{customerId}", web.Handle(h.Log, h.putWallet))
 	r.Get("/payments/{orderId}", web.Handle(h.Log, h.getPayment))
 }
 

@@ -93,6 +93,7 @@ func TestPaymentRequests(t *testing.T) {
 			"reason": "insufficient balance: need 100000 cents, have 97500",
 		}},
 		{"an order without payment is not found", "unknown", http.StatusNotFound, nil},
+		{"an id no order can have is not found", "a%7C%7Cb", http.StatusNotFound, nil},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -113,5 +114,19 @@ func TestPaymentRequests(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+func TestOnlyTheAdminTokenSetsABalance(t *testing.T) {
+	t.Parallel()
+	f := newFixture(t)
+	for _, auth := range []string{"", "Bearer wrong", "Basic " + adminToken, adminToken} {
+		res := f.doAs(t, auth, http.MethodPut, "/wallets/alice", "application/json", `{"balanceCents":900000000}`)
+		if res.status != http.StatusUnauthorized || res.contentType != problem.ContentType {
+			t.Errorf("with Authorization %q: answered %d %s", auth, res.status, res.contentType)
+		}
+	}
+	if w := f.do(t, http.MethodGet, "/wallets/alice", "", ""); w.body["balanceCents"] != float64(openingBalance) {
+		t.Fatalf("the refused requests changed the wallet: %v", w.body)
 	}
 }

@@ -21,6 +21,9 @@ const defaultBalanceCents = 100000
 // ready to Run. An opening balance that no wallet can have stops it from
 // starting.
 func New(cfg frame.Config) (*frame.App, error) {
+	if err := cfg.RequireAdminToken(); err != nil {
+		return nil, err
+	}
 	opening, err := frame.EnvInt64("PAYMENT_DEFAULT_BALANCE_CENTS", defaultBalanceCents)
 	if err != nil {
 		return nil, err
@@ -40,14 +43,14 @@ func New(cfg frame.Config) (*frame.App, error) {
 		GetWallet:  app.GetWalletHandler{Wallets: wallets},
 		GetPayment: app.GetPaymentHandler{Payments: payments},
 		Log:        a.Log,
+		AdminToken: cfg.AdminToken,
 	}.Routes(a.Router)
 
-	ports.Events{
-		ChargeOrder: app.ChargeOrderHandler{
-			Wallets: wallets, Payments: payments,
-			Events:  adapters.EventPublisher{Publisher: pubsub.NewPublisher(a.Dapr, contracts.PubSub)},
-			Metrics: adapters.NewMetrics(a.Metrics), Log: a.Log, Now: time.Now,
-		},
-	}.Subscribe(a.Events)
+	charge := app.ChargeOrderHandler{
+		Wallets: wallets, Payments: payments,
+		Events:  adapters.EventPublisher{Publisher: pubsub.NewPublisher(a.Dapr, contracts.PubSub)},
+		Metrics: adapters.NewMetrics(a.Metrics), Log: a.Log, Now: time.Now,
+	}
+	ports.Events{ChargeOrder: charge, RefuseCharge: app.RefuseChargeHandler{ChargeOrderHandler: charge}}.Subscribe(a.Events)
 	return a, nil
 }

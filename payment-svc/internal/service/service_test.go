@@ -29,7 +29,7 @@ func TestNew(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Setenv("PAYMENT_DEFAULT_BALANCE_CENTS", tt.balance)
-			cfg := frame.Config{Name: contracts.AppPayment, DaprGRPCPort: 1}
+			cfg := frame.Config{Name: contracts.AppPayment, DaprGRPCPort: 1, AppToken: "app", DaprToken: "dapr", AdminToken: "admin"}
 			_, err := service.New(cfg)
 			if (err != nil) != tt.wantErr {
 				t.Fatalf("err = %v, want an error: %v", err, tt.wantErr)
@@ -42,7 +42,7 @@ func TestNew(t *testing.T) {
 // customer id is refused before any store is read.
 func TestNewMountsTheAPIAndSubscribesToStock(t *testing.T) {
 	t.Setenv("PAYMENT_DEFAULT_BALANCE_CENTS", "")
-	a, err := service.New(frame.Config{Name: contracts.AppPayment, DaprGRPCPort: 1})
+	a, err := service.New(frame.Config{Name: contracts.AppPayment, DaprGRPCPort: 1, AppToken: "app", DaprToken: "dapr", AdminToken: "admin"})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -52,8 +52,17 @@ func TestNewMountsTheAPIAndSubscribesToStock(t *testing.T) {
 		t.Errorf("GET /wallets/a%%20b answered %d, want 422", rec.Code)
 	}
 	rec = httptest.NewRecorder()
-	a.Router.ServeHTTP(rec, httptest.NewRequest(http.MethodGet, "/dapr/subscribe", nil))
+	req := httptest.NewRequest(http.MethodGet, "/dapr/subscribe", nil)
+	req.Header.Set("dapr-api-token", "app")
+	a.Router.ServeHTTP(rec, req)
 	if body := rec.Body.String(); !strings.Contains(body, `"topic":"`+contracts.TopicStock+`"`) {
 		t.Errorf("subscriptions %s, want the stock topic", body)
+	}
+}
+
+func TestNoAdminTokenStopsTheServiceFromStarting(t *testing.T) {
+	t.Setenv("PAYMENT_DEFAULT_BALANCE_CENTS", "")
+	if _, err := service.New(frame.Config{Name: contracts.AppPayment, DaprGRPCPort: 1, AppToken: "app", DaprToken: "dapr"}); err == nil {
+		t.Fatal("payment-svc started with its admin routes open")
 	}
 }

@@ -109,12 +109,3 @@ func (h ReserveStockHandler) decide(ctx context.Context, log *slog.Logger, rec i
 	}
 	return decided, nil
 }
-
-// announce publishes the decision a record stands for, with the same
-// event on every delivery.
-func (h ReserveStockHandler) announce(ctx context.Context, rec inventory.Reservation) error {
-	if rec.Granted() {
-		return h.Events.StockReserved(ctx, rec)
-	}
-	return h.Events.StockFailed(ctx, rec)
-}

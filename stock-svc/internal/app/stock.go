@@ -44,3 +44,12 @@ func (s Stock) settle(ctx context.Context, rec inventory.Reservation) error {
 	}
 	return nil
 }
+
+// announce publishes the decision a record stands for, with the same
+// event on every delivery.
+func (s Stock) announce(ctx context.Context, rec inventory.Reservation) error {
+	if rec.Granted() {
+		return s.Events.StockReserved(ctx, rec)
+	}
+	return s.Events.StockFailed(ctx, rec)
+}

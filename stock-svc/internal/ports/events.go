@@ -15,12 +15,15 @@ import (
 // here.
 type Events struct {
 	Reserve app.ReserveStockHandler
+	Refuse  app.RefuseOrderHandler
 	Settle  app.SettleStockHandler
 }
 
 // Subscribe registers a handler for each event type on r.
 func (e Events) Subscribe(r *pubsub.Router) {
 	pubsub.On(r, contracts.TypeOrderCreated, e.orderCreated)
+	// A creation the stock gives up on still ends its order, refused.
+	pubsub.OnRefused(r, contracts.TypeOrderCreated, e.orderRefused)
 	pubsub.On(r, contracts.TypePaymentCompleted, e.paymentCompleted)
 	pubsub.On(r, contracts.TypePaymentFailed, e.paymentFailed)
 }
@@ -31,6 +34,10 @@ func (e Events) orderCreated(ctx context.Context, ev contracts.OrderCreated) err
 		lines[i] = inventory.Line{ProductID: it.ProductID, Quantity: it.Quantity}
 	}
 	return e.Reserve.Handle(ctx, app.ReserveStock{OrderID: ev.OrderID, CustomerID: ev.CustomerID, Lines: lines})
+}
+
+func (e Events) orderRefused(ctx context.Context, ev pubsub.Refused) error {
+	return e.Refuse.Handle(ctx, app.RefuseOrder{OrderID: ev.OrderID, Reason: ev.Reason})
 }
 
 func (e Events) paymentCompleted(ctx context.Context, ev contracts.PaymentCompleted) error {

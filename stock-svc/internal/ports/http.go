@@ -21,14 +21,17 @@ type HTTP struct {
 	Get    app.GetProductHandler
 	List   app.ListProductsHandler
 	Log    *slog.Logger
+	// AdminToken is the bearer token that PUT and DELETE need.
+	AdminToken string
 }
 
 // Routes mounts the API on r.
 func (h HTTP) Routes(r chi.Router) {
 	r.Get("/products", web.Handle(h.Log, h.listProducts))
 	r.Get("/products/{id}", web.Handle(h.Log, h.getProduct))
-	r.Put("/products/{id}", web.Handle(h.Log, h.putProduct))
-	r.Delete("/products/{id}", web.Handle(h.Log, h.deleteProduct))
+	admin := r.With(web.RequireToken(web.BearerToken, h.AdminToken))
+	admin.Put("/products/{id}", web.Handle(h.Log, h.putProduct))
+	admin.Delete("/products/{id}", web.Handle(h.Log, h.deleteProduct))
 }
 
 type productView struct {

@@ -63,16 +63,21 @@ func newStockOver(t *testing.T, backend statestore.Backend) stockFixture {
 	ports.HTTP{
 		Put: app.PutProductHandler{Stock: s}, Delete: app.DeleteProductHandler{Stock: s},
 		Get: app.GetProductHandler{Products: products}, List: app.ListProductsHandler{Products: products}, Log: log,
+		AdminToken: adminToken,
 	}.Routes(r)
-	events := ports.Events{Reserve: app.ReserveStockHandler{Stock: s}, Settle: app.SettleStockHandler{Stock: s}}
+	events := ports.Events{Reserve: app.ReserveStockHandler{Stock: s}, Refuse: app.RefuseOrderHandler{Stock: s}, Settle: app.SettleStockHandler{Stock: s}}
 	subscriptions := pubsub.NewRouter(contracts.PubSub, shared, log)
 	events.Subscribe(subscriptions)
 	subscriptions.Mount(r)
 	return stockFixture{http: r, events: events, stock: s}
 }
 
+// adminToken is the fixture's admin token, which serve shows.
+const adminToken = "test-admin-token"
+
 func serve(h http.Handler, method, path, contentType, body string) *httptest.ResponseRecorder {
 	req := httptest.NewRequest(method, path, strings.NewReader(body))
+	req.Header.Set("Authorization", "Bearer "+adminToken)
 	if contentType != "" {
 		req.Header.Set("Content-Type", contentType)
 	}
@@ -311,5 +316,34 @@ func TestAStoreThatDoesNotAnswerIsUnavailableAndNeverShown(t *testing.T) {
 				t.Fatalf("answered %d %+v, want 503 /problems/unavailable with no address in it", rec.Code, p)
 			}
 		})
+	}
+}
+
+func TestOnlyTheAdminTokenChangesTheCatalog(t *testing.T) {
+	t.Parallel()
+	f := newStock(t)
+	before := serve(f.http, http.MethodGet, "/products/grinder", "", "").Body.String()
+	for _, auth := range []string{"", "Bearer wrong", "Bearer " + adminToken + "x", "Basic " + adminToken} {
+		for _, req := range []*http.Request{
+			httptest.NewRequest(http.MethodPut, "/products/grinder", strings.NewReader(`{"name":"Cheap","priceCents":1,"available":1}`)),
+			httptest.NewRequest(http.MethodPut, "/products/new-one", strings.NewReader(`{"name":"New","priceCents":1,"available":1}`)),
+			httptest.NewRequest(http.MethodDelete, "/products/grinder", nil),
+		} {
+			req.Header.Set("Content-Type", "application/json")
+			if auth != "" {
+				req.Header.Set("Authorization", auth)
+			}
+			rec := httptest.NewRecorder()
+			f.http.ServeHTTP(rec, req)
+			if rec.Code != http.StatusUnauthorized {
+				t.Errorf("%s %s with Authorization %q: %d", req.Method, req.URL.Path, auth, rec.Code)
+			}
+		}
+	}
+	if after := serve(f.http, http.MethodGet, "/products/grinder", "", "").Body.String(); after != before {
+		t.Fatalf("the refused requests changed the product: %s to %s", before, after)
+	}
+	if rec := serve(f.http, http.MethodGet, "/products/new-one", "", ""); rec.Code != http.StatusNotFound {
+		t.Fatalf("a refused PUT created a product: %d", rec.Code)
 	}
 }

@@ -16,6 +16,9 @@ import (
 // ready to Run. The starter catalog is seeded on the side once the sidecar
 // answers, and the service is not ready before.
 func New(cfg frame.Config) (*frame.App, error) {
+	if err := cfg.RequireAdminToken(); err != nil {
+		return nil, err
+	}
 	a, err := frame.New(cfg, contracts.StockStore)
 	if err != nil {
 		return nil, err
@@ -36,9 +39,12 @@ func New(cfg frame.Config) (*frame.App, error) {
 		Get:    app.GetProductHandler{Products: products},
 		List:   app.ListProductsHandler{Products: products},
 		Log:    a.Log,
+		// Only the catalog's owner changes it.
+		AdminToken: cfg.AdminToken,
 	}.Routes(a.Router)
 	ports.Events{
 		Reserve: app.ReserveStockHandler{Stock: stock},
+		Refuse:  app.RefuseOrderHandler{Stock: stock},
 		Settle:  app.SettleStockHandler{Stock: stock},
 	}.Subscribe(a.Events)
 

@@ -72,6 +72,13 @@ func NewReservation(orderID, customerID string, lines []Line) (Reservation, erro
 	return Reservation{OrderID: orderID, CustomerID: customerID, Status: StatusReserving, Lines: slices.Clone(lines)}, nil
 }
 
+// RefusedReservation is the record of an order refused at once, before
+// any unit was held: one whose creation could not be handled. It asks for
+// nothing, so it holds nothing.
+func RefusedReservation(orderID, reason string, at time.Time) Reservation {
+	return Reservation{OrderID: orderID, Status: StatusFailed, Reason: reason, DecidedAt: at}
+}
+
 // Wanted is what the order asks of each product: lines naming the same
 // product are summed, and products come sorted by id. Every handler holds
 // them in this one order, so that two orders competing for the same
