@@ -1,7 +1,9 @@
 package e2e
 
 import (
+	"context"
 	"fmt"
+	"net/http"
 	"strings"
 	"testing"
 	"time"
@@ -67,4 +69,99 @@ func aMalformedEventIsDroppedAndDoesNotBlockTheOthers(t *testing.T, s *stack.Sta
 		return atLeast(handled(t, s, contracts.AppOrder, "", "dead_letter")-dropped, len(poisons), "events dead-lettered by order-svc")
 	}, "the poison to be refused")
 	return marker
+}
+
+// A customer id no wallet key can hold ("||" is Dapr's key separator) once
+// passed stock-svc, held stock, and looped at payment-svc. It is refused at
+// the API now; as an event from a faulty producer it is dead-lettered at
+// once by both consumers of the orders topic, stock-svc refuses its order
+// so that the order ends, and nothing is held or charged.
+func TestAnOrderForACustomerIdNoKeyCanHoldEndsAtOnceAndTakesNothing(t *testing.T) {
+	t.Parallel()
+	a := newAPI(t, shared)
+	prod := "p-" + uid()
+	a.putProduct(prod, 100, 5)
+	r := a.do(http.MethodPost, a.s.URL(contracts.AppOrder)+"/orders", map[string]any{"customerId": "x||y", "items": []item{{prod, 1}}}, nil)
+	if r.Status != http.StatusUnprocessableEntity || !strings.Contains(string(r.Body), "customerId") {
+		t.Fatalf("POST /orders for x||y: %d %s, want 422 naming customerId", r.Status, r.Body)
+	}
+
+	id := "xy-" + uid()
+	ev := orderCreated(id, "x||y", item{prod, 3})
+	dropped := handled(t, shared, contracts.AppStock, contracts.TypeOrderCreated, "dead_letter")
+	a.publish(contracts.TopicOrders, ev, ev.EventID)
+	// Within the retry policy's time (8 retries a second apart): here at
+	// once, since no retry could make it valid.
+	eventually(t, 8*time.Second, func() error {
+		return expectEvent(shared, contracts.TopicStock, contracts.TypeStockFailed, id, 1)
+	}, "stock-svc to refuse the order")
+	eventually(t, 8*time.Second, func() error {
+		events, err := topicEvents(shared, contracts.TopicDeadLetters)
+		if err != nil {
+			return err
+		}
+		n := 0
+		for _, e := range events {
+			if e.OrderID == id {
+				n++
+			}
+		}
+		if n != 2 {
+			return fmt.Errorf("%d dead letters of %s, want 2 (order-svc and stock-svc)", n, id)
+		}
+		return nil
+	}, "the event on the dead-letter topic")
+	if n := handled(t, shared, contracts.AppStock, contracts.TypeOrderCreated, "dead_letter") - dropped; n < 1 {
+		t.Fatalf("stock-svc dead-lettered %v creations, want the poison", n)
+	}
+	if err := expectProduct(a.product(prod), 5, 0); err != nil {
+		t.Fatal(err)
+	}
+	if _, status := a.order(id); status != http.StatusNotFound {
+		t.Fatalf("the refused order answers %d, want 404", status)
+	}
+	if p, found := a.payment(id); found {
+		t.Fatalf("a payment was recorded: %+v", p)
+	}
+}
+
+// A message whose handler can never succeed (here payment-svc cannot read
+// the customer's wallet, whose stored record is garbage) is retried for a
+// few seconds, then given up on: payment-svc refuses the payment, so the
+// order ends CANCELED with its stock back, and the message is
+// dead-lettered once, not looped.
+func TestAMessageThatCanNeverSucceedIsDeadLetteredAndItsOrderStillEnds(t *testing.T) {
+	t.Parallel()
+	a := newAPI(t, shared)
+	prod, c := "p-"+uid(), "c-"+uid()
+	a.putProduct(prod, 250, 10)
+	// The key as Dapr's Redis state store keeps it: the app id, "||", the key.
+	if err := shared.Redis.Client().HSet(context.Background(), contracts.AppPayment+"||wallet-"+c, "data", "not a wallet", "version", "1").Err(); err != nil {
+		t.Fatal(err)
+	}
+	placed := a.placeOrder(c, item{prod, 4})
+	o := a.finalOrder(placed.ID)
+	if o.Status != "CANCELED" {
+		t.Fatalf("order %+v, want CANCELED", o)
+	}
+	eventually(t, 10*time.Second, func() error { return expectProduct(a.product(prod), 10, 0) }, "the stock given back")
+	if p, found := a.payment(placed.ID); !found || p.Status != "FAILED" || p.AmountCents != 0 {
+		t.Fatalf("payment %+v found=%v, want a failed payment of nothing", p, found)
+	}
+	eventually(t, 15*time.Second, func() error {
+		events, err := topicEvents(shared, contracts.TopicDeadLetters)
+		if err != nil {
+			return err
+		}
+		n := 0
+		for _, e := range events {
+			if e.OrderID == placed.ID && e.Type == contracts.TypeStockReserved {
+				n++
+			}
+		}
+		if n != 1 {
+			return fmt.Errorf("%d dead letters of the reservation, want 1", n)
+		}
+		return nil
+	}, "the reservation on the dead-letter topic")
 }

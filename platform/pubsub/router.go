@@ -63,6 +63,7 @@ type Router struct {
 	mu       sync.RWMutex
 	routes   map[string]map[string]handler // topic → event type → handler
 	refusals map[string]RefusedFunc        // event type → what ends its order
+	failing  failures
 }
 
 // Refused is an event its service gives up on: it does not decode, breaks
@@ -86,7 +87,53 @@ type handler func(ctx context.Context, data []byte) error
 // NewRouter returns a router for the pub/sub component pubsubName.
 func NewRouter(pubsubName string, observer Observer, log *slog.Logger) *Router {
 	return &Router{pubsub: pubsubName, observer: observer, log: log,
-		routes: map[string]map[string]handler{}, refusals: map[string]RefusedFunc{}}
+		routes: map[string]map[string]handler{}, refusals: map[string]RefusedFunc{},
+		failing: failures{first: map[string]time.Time{}}}
+}
+
+// GiveUpAfter is how long a message may keep failing before its service
+// gives up on it: the next failure is taken as poison, so the message is
+// refused (see OnRefused) and dead-lettered by the service itself, while
+// the sidecar's retries last (dapr/components/resiliency.yaml: 8, a second
+// apart). A message whose handler cannot succeed still ends its order.
+const GiveUpAfter = 5 * time.Second
+
+// failures remembers when each message that is failing first failed.
+type failures struct {
+	mu    sync.Mutex
+	first map[string]time.Time
+}
+
+// maxFailing bounds the messages remembered; past it, those whose retries
+// must be over are forgotten.
+const maxFailing = 10_000
+
+// giveUp returns err, made poison when the message key has been failing
+// for GiveUpAfter; a message handled, or dropped, is forgotten.
+func (f *failures) giveUp(key string, err error, now time.Time) error {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if err == nil || IsPoison(err) {
+		delete(f.first, key)
+		return err
+	}
+	first, seen := f.first[key]
+	if !seen {
+		if len(f.first) >= maxFailing {
+			for k, t := range f.first {
+				if now.Sub(t) > 4*GiveUpAfter {
+					delete(f.first, k)
+				}
+			}
+		}
+		f.first[key] = now
+		return err
+	}
+	if since := now.Sub(first); since >= GiveUpAfter {
+		delete(f.first, key)
+		return Poison(fmt.Errorf("still failing after %s: %w", since.Round(time.Millisecond), err))
+	}
+	return err
 }
 
 // OnRefused calls fn for each event of eventType that the service gives
@@ -183,6 +230,7 @@ func (r *Router) deliver(w http.ResponseWriter, req *http.Request) {
 		if h, ok := handlers[eventType]; ok {
 			err = h(ctx, ce.Data)
 		}
+		err = r.failing.giveUp(topic+"/"+ce.ID, err, time.Now())
 		if IsPoison(err) {
 			err = r.refuse(ctx, eventType, ce.Data, err)
 		}

@@ -10,6 +10,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -178,5 +179,52 @@ func TestARefusedEventEndsItsOrderBeforeItIsDeadLettered(t *testing.T) {
 				t.Fatalf("refused %+v, want %+v with a reason", got, tc.want)
 			}
 		})
+	}
+}
+
+func TestAMessageThatKeepsFailingIsGivenUpOnAndEndsItsOrder(t *testing.T) {
+	t.Parallel()
+	r := pubsub.NewRouter("pubsub", outcomes{}, slog.New(slog.DiscardHandler))
+	var fail atomic.Bool
+	fail.Store(true)
+	pubsub.On(r, contracts.TypeOrderCreated, func(context.Context, contracts.OrderCreated) error {
+		if fail.Load() {
+			return errors.New("a stored record does not decode")
+		}
+		return nil
+	})
+	var refused atomic.Int32
+	pubsub.OnRefused(r, contracts.TypeOrderCreated, func(context.Context, pubsub.Refused) error {
+		refused.Add(1)
+		return nil
+	})
+	mux := chi.NewRouter()
+	r.Mount(mux)
+	deliver := func(id string) string {
+		rec := httptest.NewRecorder()
+		mux.ServeHTTP(rec, httptest.NewRequest(http.MethodPost, "/events/orders", strings.NewReader(`{"id":"`+id+`","data":`+created+`}`)))
+		return rec.Body.String()
+	}
+	start := time.Now()
+	for deliver("m1") == `{"status":"RETRY"}` {
+		if time.Since(start) > 2*pubsub.GiveUpAfter {
+			t.Fatal("a message failing for twice the limit is still retried")
+		}
+		<-time.After(100 * time.Millisecond)
+	}
+	if took := time.Since(start); took < pubsub.GiveUpAfter {
+		t.Fatalf("given up on after %s, before %s", took, pubsub.GiveUpAfter)
+	}
+	if refused.Load() != 1 {
+		t.Fatalf("%d refusals, want 1", refused.Load())
+	}
+	// Another message is not held to the first one's failures, and one
+	// that succeeds on a retry is forgotten.
+	if got := deliver("m2"); got != `{"status":"RETRY"}` {
+		t.Fatalf("a first failure answered %s", got)
+	}
+	fail.Store(false)
+	if got := deliver("m2"); got != `{"status":"SUCCESS"}` {
+		t.Fatalf("a retry that succeeds answered %s", got)
 	}
 }
