@@ -19,15 +19,9 @@ func TestAMalformedEventIsDeadLetteredAndDoesNotBlockTheOthers(t *testing.T) {
 	// Each poison reaches the dead-letter topic, once per subscriber that
 	// refused it, and is not retried in a loop.
 	eventually(t, 10*time.Second, func() error {
-		events, err := topicEvents(shared, contracts.TopicDeadLetters)
+		n, err := deadLetters(shared, func(e streamEvent) bool { return strings.Contains(e.Raw, marker) })
 		if err != nil {
 			return err
-		}
-		n := 0
-		for _, e := range events {
-			if strings.Contains(e.Raw, marker) {
-				n++
-			}
 		}
 		// orders: order-svc and stock-svc each refuse both poisons (4);
 		// stock: order-svc and payment-svc (2); payments: order-svc and
@@ -96,15 +90,9 @@ func TestAnOrderForACustomerIdNoKeyCanHoldEndsAtOnceAndTakesNothing(t *testing.T
 		return expectEvent(shared, contracts.TopicStock, contracts.TypeStockFailed, id, 1)
 	}, "stock-svc to refuse the order")
 	eventually(t, 8*time.Second, func() error {
-		events, err := topicEvents(shared, contracts.TopicDeadLetters)
+		n, err := deadLetters(shared, func(e streamEvent) bool { return e.OrderID == id })
 		if err != nil {
 			return err
-		}
-		n := 0
-		for _, e := range events {
-			if e.OrderID == id {
-				n++
-			}
 		}
 		if n != 2 {
 			return fmt.Errorf("%d dead letters of %s, want 2 (order-svc and stock-svc)", n, id)
@@ -149,19 +137,30 @@ func TestAMessageThatCanNeverSucceedIsDeadLetteredAndItsOrderStillEnds(t *testin
 		t.Fatalf("payment %+v found=%v, want a failed payment of nothing", p, found)
 	}
 	eventually(t, 15*time.Second, func() error {
-		events, err := topicEvents(shared, contracts.TopicDeadLetters)
+		n, err := deadLetters(shared, func(e streamEvent) bool {
+			return e.OrderID == placed.ID && e.Type == contracts.TypeStockReserved
+		})
 		if err != nil {
 			return err
-		}
-		n := 0
-		for _, e := range events {
-			if e.OrderID == placed.ID && e.Type == contracts.TypeStockReserved {
-				n++
-			}
 		}
 		if n != 1 {
 			return fmt.Errorf("%d dead letters of the reservation, want 1", n)
 		}
 		return nil
 	}, "the reservation on the dead-letter topic")
+}
+
+// deadLetters counts the events on the dead-letter topic that match.
+func deadLetters(s *stack.Stack, match func(streamEvent) bool) (int, error) {
+	events, err := topicEvents(s, contracts.TopicDeadLetters)
+	if err != nil {
+		return 0, err
+	}
+	n := 0
+	for _, e := range events {
+		if match(e) {
+			n++
+		}
+	}
+	return n, nil
 }
