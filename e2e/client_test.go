@@ -89,11 +89,21 @@ func tryDo(method, url string, body any, header map[string]string) (response, er
 		j, _ := json.Marshal(b)
 		rd = bytes.NewReader(j)
 	}
+	contentType := ""
+	if body != nil {
+		contentType = "application/json"
+	}
+	return send(method, url, rd, contentType, header)
+}
+
+// send makes one request, with a content type unless it is "", and the
+// headers given, and reads the whole answer.
+func send(method, url string, body io.Reader, contentType string, header map[string]string) (response, error) {
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
-	req, _ := http.NewRequestWithContext(ctx, method, url, rd)
-	if body != nil {
-		req.Header.Set("Content-Type", "application/json")
+	req, _ := http.NewRequestWithContext(ctx, method, url, body)
+	if contentType != "" {
+		req.Header.Set("Content-Type", contentType)
 	}
 	for k, v := range header {
 		req.Header.Set(k, v)

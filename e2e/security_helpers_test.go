@@ -243,6 +243,12 @@ type listener struct {
 
 // listeners reads the machine's listening TCP sockets on port.
 func listeners(port int) ([]listener, error) {
+	return listening(func(_ []string, l listener) bool { return l.Port == port })
+}
+
+// listening reads the listening TCP sockets of /proc/net/tcp and tcp6
+// that keep accepts, given the fields of the socket's line.
+func listening(keep func(fields []string, l listener) bool) ([]listener, error) {
 	var out []listener
 	for _, file := range []string{"/proc/net/tcp", "/proc/net/tcp6"} {
 		b, err := os.ReadFile(file)
@@ -251,14 +257,14 @@ func listeners(port int) ([]listener, error) {
 		}
 		for _, line := range strings.Split(string(b), "\n")[1:] {
 			f := strings.Fields(line)
-			if len(f) < 4 || f[3] != "0A" { // 0A is LISTEN
+			if len(f) < 10 || f[3] != "0A" { // 0A is LISTEN
 				continue
 			}
 			l, err := procListener(f[1])
 			if err != nil {
 				return nil, fmt.Errorf("%s: %v", file, err)
 			}
-			if l.Port == port {
+			if keep(f, l) {
 				out = append(out, l)
 			}
 		}
@@ -312,25 +318,7 @@ func listenersOf(pid int) ([]listener, error) {
 			inodes[strings.TrimSuffix(strings.TrimPrefix(link, "socket:["), "]")] = true
 		}
 	}
-	var out []listener
-	for _, file := range []string{"/proc/net/tcp", "/proc/net/tcp6"} {
-		b, err := os.ReadFile(file)
-		if err != nil {
-			return nil, err
-		}
-		for _, line := range strings.Split(string(b), "\n")[1:] {
-			f := strings.Fields(line)
-			if len(f) < 10 || f[3] != "0A" || !inodes[f[9]] {
-				continue
-			}
-			l, err := procListener(f[1])
-			if err != nil {
-				return nil, fmt.Errorf("%s: %v", file, err)
-			}
-			out = append(out, l)
-		}
-	}
-	return out, nil
+	return listening(func(f []string, _ listener) bool { return inodes[f[9]] })
 }
 
 // procListener decodes the local address field of a /proc/net/tcp* line.
@@ -592,19 +580,7 @@ func expectRunning(t *testing.T, s *stack.Stack, inst string) {
 // postRaw posts body as it is, with exactly header (no content type when
 // it has none).
 func postRaw(url, body string, header map[string]string) (response, error) {
-	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-	defer cancel()
-	req, _ := http.NewRequestWithContext(ctx, http.MethodPost, url, strings.NewReader(body))
-	for k, v := range header {
-		req.Header.Set(k, v)
-	}
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		return response{}, err
-	}
-	defer resp.Body.Close()
-	b, err := io.ReadAll(resp.Body)
-	return response{Status: resp.StatusCode, Header: resp.Header, Body: b}, err
+	return send(http.MethodPost, url, strings.NewReader(body), "", header)
 }
 
 func canDial(addr string) bool {
