@@ -230,7 +230,9 @@ func (r *Router) deliver(w http.ResponseWriter, req *http.Request) {
 		if h, ok := handlers[eventType]; ok {
 			err = h(ctx, ce.Data)
 		}
-		err = r.failing.giveUp(topic+"/"+ce.ID, err, time.Now())
+		if ce.ID != "" {
+			err = r.failing.giveUp(topic+"/"+ce.ID, err, time.Now())
+		}
 		if IsPoison(err) {
 			err = r.refuse(ctx, eventType, ce.Data, err)
 		}

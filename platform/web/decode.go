@@ -10,6 +10,7 @@ import (
 	"net/http"
 	"reflect"
 	"strings"
+	"sync"
 
 	"github.com/example/order-saga/contracts"
 	"github.com/example/order-saga/platform/problem"
@@ -114,9 +115,22 @@ func walk(dec *json.Decoder, t reflect.Type) *problem.Details {
 	return nil
 }
 
+// fieldsOf keeps jsonFields by type: a request of an order walks the same
+// item type up to a hundred times.
+var fieldsOf sync.Map // reflect.Type → map[string]reflect.Type
+
 // jsonFields are the names under which encoding/json fills the fields of
 // struct type t, as declared.
 func jsonFields(t reflect.Type) map[string]reflect.Type {
+	if f, ok := fieldsOf.Load(t); ok {
+		return f.(map[string]reflect.Type)
+	}
+	f := declaredFields(t)
+	fieldsOf.Store(t, f)
+	return f
+}
+
+func declaredFields(t reflect.Type) map[string]reflect.Type {
 	fields := map[string]reflect.Type{}
 	for f := range t.Fields() {
 		if !f.IsExported() {
