@@ -5,7 +5,6 @@ import (
 	"bytes"
 	"context"
 	"encoding/binary"
-	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -13,7 +12,6 @@ import (
 	"net"
 	"net/http"
 	"net/http/httptrace"
-	"os"
 	"strconv"
 	"strings"
 	"sync"
@@ -235,56 +233,8 @@ func redisSay(addr string, commands ...[]string) ([]string, error) {
 	return answers, nil
 }
 
-// listener is a listening TCP socket as /proc/net/tcp and tcp6 show it.
-type listener struct {
-	Local net.IP
-	Port  int
-}
-
 // listeners reads the machine's listening TCP sockets on port.
-func listeners(port int) ([]listener, error) {
-	return listening(func(_ []string, l listener) bool { return l.Port == port })
-}
-
-// listening reads the listening TCP sockets of /proc/net/tcp and tcp6
-// that keep accepts, given the fields of the socket's line.
-func listening(keep func(fields []string, l listener) bool) ([]listener, error) {
-	var out []listener
-	for _, file := range []string{"/proc/net/tcp", "/proc/net/tcp6"} {
-		b, err := os.ReadFile(file)
-		if err != nil {
-			return nil, err
-		}
-		for _, line := range strings.Split(string(b), "\n")[1:] {
-			f := strings.Fields(line)
-			if len(f) < 10 || f[3] != "0A" { // 0A is LISTEN
-				continue
-			}
-			l, err := procListener(f[1])
-			if err != nil {
-				return nil, fmt.Errorf("%s: %v", file, err)
-			}
-			if keep(f, l) {
-				out = append(out, l)
-			}
-		}
-	}
-	return out, nil
-}
-
-// procIP decodes an address of /proc/net/tcp*: 32-bit words in host
-// (little-endian) order.
-func procIP(s string) (net.IP, error) {
-	raw, err := hex.DecodeString(s)
-	if err != nil || (len(raw) != 4 && len(raw) != 16) {
-		return nil, fmt.Errorf("address %q", s)
-	}
-	ip := make(net.IP, len(raw))
-	for i := 0; i < len(raw); i += 4 {
-		ip[i], ip[i+1], ip[i+2], ip[i+3] = raw[i+3], raw[i+2], raw[i+1], raw[i]
-	}
-	return ip, nil
-}
+func listeners(port int) ([]stack.Listener, error) { return stack.ListenersOn(port) }
 
 // outerAddresses are this machine's addresses other than loopback: what
 // a neighbour on the network would connect to.
@@ -304,36 +254,8 @@ func outerAddresses() ([]net.IP, error) {
 	return out, nil
 }
 
-// listenersOf reads the listening TCP sockets of the process pid: the
-// sockets among its open files that /proc/net/tcp and tcp6 show listening.
-func listenersOf(pid int) ([]listener, error) {
-	fds, err := os.ReadDir(fmt.Sprintf("/proc/%d/fd", pid))
-	if err != nil {
-		return nil, err
-	}
-	inodes := map[string]bool{}
-	for _, fd := range fds {
-		link, err := os.Readlink(fmt.Sprintf("/proc/%d/fd/%s", pid, fd.Name()))
-		if err == nil && strings.HasPrefix(link, "socket:[") {
-			inodes[strings.TrimSuffix(strings.TrimPrefix(link, "socket:["), "]")] = true
-		}
-	}
-	return listening(func(f []string, _ listener) bool { return inodes[f[9]] })
-}
-
-// procListener decodes the local address field of a /proc/net/tcp* line.
-func procListener(field string) (listener, error) {
-	hexIP, hexPort, ok := strings.Cut(field, ":")
-	if !ok {
-		return listener{}, fmt.Errorf("address %q", field)
-	}
-	p, err := strconv.ParseUint(hexPort, 16, 16)
-	if err != nil {
-		return listener{}, fmt.Errorf("port %q", hexPort)
-	}
-	ip, err := procIP(hexIP)
-	return listener{Local: ip, Port: int(p)}, err
-}
+// listenersOf reads the listening TCP sockets of the process pid.
+func listenersOf(pid int) ([]stack.Listener, error) { return stack.ListenersOf(pid) }
 
 // victims are what an attacker is after on a stack: a product in stock,
 // a customer's wallet, an order that went through with its payment, and an

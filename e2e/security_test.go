@@ -655,8 +655,8 @@ func TestSecurityNothingOfTheStackListensBeyondLoopback(t *testing.T) {
 				t.Fatalf("no listening socket for port %d in /proc/net", p.port)
 			}
 			for _, l := range ls {
-				if !l.Local.IsLoopback() {
-					t.Fatalf("port %d is bound to %s", p.port, l.Local)
+				if !l.IP.IsLoopback() {
+					t.Fatalf("port %d is bound to %s", p.port, l.IP)
 				}
 			}
 			for _, ip := range outer {
@@ -678,8 +678,8 @@ func TestSecurityNothingOfTheStackListensBeyondLoopback(t *testing.T) {
 				t.Fatalf("%s (pid %d) listens on nothing", name, pid)
 			}
 			for _, l := range ls {
-				if !l.Local.IsLoopback() {
-					t.Fatalf("%s listens on %s:%d", name, l.Local, l.Port)
+				if !l.IP.IsLoopback() {
+					t.Fatalf("%s listens on %s:%d", name, l.IP, l.Port)
 				}
 			}
 		})

@@ -3,6 +3,7 @@ package k8scheck
 import (
 	"errors"
 	"fmt"
+	"slices"
 
 	appsv1 "k8s.io/api/apps/v1"
 	corev1 "k8s.io/api/core/v1"
@@ -94,7 +95,7 @@ func (m *Manifest) Workloads() []Workload {
 func (m *Manifest) Images() map[string]bool {
 	images := map[string]bool{}
 	for _, w := range m.Workloads() {
-		for _, c := range w.Template.Spec.Containers {
+		for _, c := range slices.Concat(w.Template.Spec.InitContainers, w.Template.Spec.Containers) {
 			images[c.Image] = true
 		}
 	}

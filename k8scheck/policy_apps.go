@@ -5,6 +5,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/example/order-saga/contracts"
 	appsv1 "k8s.io/api/apps/v1"
@@ -24,7 +25,8 @@ var fixedAppAnnotations = map[string]string{
 	"dapr.io/enable-metrics":          "true",
 	"dapr.io/metrics-port":            "9090",
 	"dapr.io/enable-app-health-check": "true",
-	"dapr.io/app-health-check-path":   "/healthz",
+	"dapr.io/app-health-check-path":   "/readyz",
+	"dapr.io/block-shutdown-duration": "5s",
 	"prometheus.io/scrape":            "true",
 	"prometheus.io/path":              "/metrics",
 }
@@ -111,6 +113,8 @@ func appProblems(m *Manifest, ref *Reference, d *appsv1.Deployment, appID string
 		}
 	}
 	probs = append(probs, tokenProblems(m, ann, c, appID)...)
+	probs = append(probs, waitProblems(m, d, c)...)
+	probs = append(probs, shutdownProblems(d, c)...)
 	probs = append(probs, probeProblems("readinessProbe", c.ReadinessProbe, c, "/readyz", port)...)
 	probs = append(probs, probeProblems("livenessProbe", c.LivenessProbe, c, "/healthz", port)...)
 
@@ -209,4 +213,58 @@ func imageName(image string) string {
 func selects(sel *metav1.LabelSelector, set labels.Set) bool {
 	s, err := metav1.LabelSelectorAsSelector(sel)
 	return err == nil && !s.Empty() && s.Matches(set)
+}
+
+// waitProblems: the pod's one init container waits, with the app's own
+// image, until the Redis of the redis-auth Secret answers, so that the
+// injected sidecar does not start (and exit, and back off) before it.
+func waitProblems(m *Manifest, d *appsv1.Deployment, app *corev1.Container) []string {
+	inits := d.Spec.Template.Spec.InitContainers
+	if len(inits) != 1 {
+		return []string{fmt.Sprintf("has %d init containers, want one that waits for Redis", len(inits))}
+	}
+	w := &inits[0]
+	var probs []string
+	if w.Image != app.Image {
+		probs = append(probs, fmt.Sprintf("init container %s runs image %q, want the app's %q", w.Name, w.Image, app.Image))
+	}
+	if len(w.Command) != 0 || !slices.Equal(w.Args, []string{"wait-for", "$(REDIS_HOST)"}) {
+		probs = append(probs, fmt.Sprintf("init container %s runs %q %q, want args [wait-for $(REDIS_HOST)]", w.Name, w.Command, w.Args))
+	}
+	if ref := envSecretRef(w, "REDIS_HOST"); ref == nil || ref.Name != "redis-auth" || ref.Key != "redis-host" || !m.hasSecretKey(ref.Name, ref.Key) {
+		probs = append(probs, fmt.Sprintf("init container %s: env REDIS_HOST must come from Secret redis-auth key redis-host, the address the components use", w.Name))
+	}
+	return probs
+}
+
+// daprGracefulShutdown is daprd's default graceful shutdown, which follows
+// its block-shutdown-duration.
+const daprGracefulShutdown = 5
+
+// shutdownProblems: Kubernetes sends SIGTERM to the app and its sidecar at
+// once. The sidecar then stops taking messages but keeps its components
+// for block-shutdown-duration; the app must keep serving the deliveries in
+// flight for that long (a preStop sleep), and the pod's grace period must
+// cover the sleep and the sidecar's own shutdown.
+func shutdownProblems(d *appsv1.Deployment, c *corev1.Container) []string {
+	block, err := time.ParseDuration(d.Spec.Template.Annotations["dapr.io/block-shutdown-duration"])
+	if err != nil {
+		return []string{"annotation dapr.io/block-shutdown-duration is not a duration"}
+	}
+	if c.Lifecycle == nil || c.Lifecycle.PreStop == nil || c.Lifecycle.PreStop.Sleep == nil {
+		return []string{fmt.Sprintf("container %s has no preStop sleep: it would stop before its sidecar has finished the deliveries in flight", c.Name)}
+	}
+	sleep := time.Duration(c.Lifecycle.PreStop.Sleep.Seconds) * time.Second
+	var probs []string
+	if sleep <= block {
+		probs = append(probs, fmt.Sprintf("preStop sleep %s is not longer than dapr.io/block-shutdown-duration %s", sleep, block))
+	}
+	grace := int64(30)
+	if g := d.Spec.Template.Spec.TerminationGracePeriodSeconds; g != nil {
+		grace = *g
+	}
+	if need := sleep + block + daprGracefulShutdown*time.Second; time.Duration(grace)*time.Second < need {
+		probs = append(probs, fmt.Sprintf("terminationGracePeriodSeconds %d does not cover the preStop sleep, the sidecar's block and its shutdown (%s)", grace, need))
+	}
+	return probs
 }

@@ -101,7 +101,7 @@ func sharedTokenProblems(m *Manifest) []error {
 func checkSecrets(m *Manifest) []error {
 	var errs []error
 	for _, w := range m.Workloads() {
-		for _, c := range w.Template.Spec.Containers {
+		for _, c := range slices.Concat(w.Template.Spec.InitContainers, w.Template.Spec.Containers) {
 			for _, e := range c.Env {
 				if !secretLike.MatchString(e.Name) {
 					continue

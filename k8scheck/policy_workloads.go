@@ -21,13 +21,30 @@ func checkWorkloads(m *Manifest) []error {
 		} else if m.ServiceAccounts[spec.ServiceAccountName] == nil {
 			fail("serviceAccountName %q is not in the manifests", spec.ServiceAccountName)
 		}
-		if len(spec.InitContainers) > 0 || len(spec.EphemeralContainers) > 0 {
-			fail("init or ephemeral containers are not covered by these checks")
+		if len(spec.EphemeralContainers) > 0 {
+			fail("ephemeral containers are not covered by these checks")
 		}
 		for i := range spec.Containers {
 			c := &spec.Containers[i]
+			if c.ReadinessProbe == nil {
+				fail("container %s: no readinessProbe", c.Name)
+			}
+			if c.LivenessProbe == nil {
+				fail("container %s: no livenessProbe", c.Name)
+			}
 			for _, msg := range containerProblems(spec.SecurityContext, c) {
 				fail("container %s: %s", c.Name, msg)
+			}
+		}
+		// An init container runs to completion before the others, so it has
+		// no probes, but the same bounds and the same locked-down context.
+		for i := range spec.InitContainers {
+			c := &spec.InitContainers[i]
+			if c.RestartPolicy != nil {
+				fail("init container %s: a restartPolicy makes it a sidecar, not covered by these checks", c.Name)
+			}
+			for _, msg := range containerProblems(spec.SecurityContext, c) {
+				fail("init container %s: %s", c.Name, msg)
 			}
 		}
 	}
@@ -36,12 +53,6 @@ func checkWorkloads(m *Manifest) []error {
 
 func containerProblems(pod *corev1.PodSecurityContext, c *corev1.Container) []string {
 	var probs []string
-	if c.ReadinessProbe == nil {
-		probs = append(probs, "no readinessProbe")
-	}
-	if c.LivenessProbe == nil {
-		probs = append(probs, "no livenessProbe")
-	}
 	for _, res := range []corev1.ResourceName{corev1.ResourceCPU, corev1.ResourceMemory} {
 		limit, hasLimit := c.Resources.Limits[res]
 		request, hasRequest := c.Resources.Requests[res]

@@ -18,8 +18,10 @@ k8s-check:
 	etcd="$$(scripts/ensure-kube-apiserver.sh etcd)"; \
 	moddir="$$(GOWORK=off GOFLAGS=-mod=mod go mod download -json $(K8S_DAPR_MODULE) | sed -n 's/^[[:space:]]*"Dir": "\(.*\)",*$$/\1/p')"; \
 	test -d "$$moddir/charts/dapr/crds" || { echo "k8s-check: no Dapr CRDs in '$$moddir'" >&2; exit 1; }; \
-	echo "KUBE_APISERVER=$$apiserver ETCD=$$etcd DAPR_CRDS_DIR=$$moddir/charts/dapr/crds"; \
-	KUBE_APISERVER="$$apiserver" ETCD="$$etcd" DAPR_CRDS_DIR="$$moddir/charts/dapr/crds" \
+	skaffold="$$(scripts/ensure-tool.sh skaffold)"; \
+	kubectl="$$(scripts/ensure-tool.sh kubectl)"; \
+	echo "KUBE_APISERVER=$$apiserver ETCD=$$etcd DAPR_CRDS_DIR=$$moddir/charts/dapr/crds SKAFFOLD=$$skaffold KUBECTL=$$kubectl"; \
+	KUBE_APISERVER="$$apiserver" ETCD="$$etcd" DAPR_CRDS_DIR="$$moddir/charts/dapr/crds" SKAFFOLD="$$skaffold" KUBECTL="$$kubectl" \
 		go test $(TESTFLAGS) -timeout 15m ./k8scheck/...
 
 ## k8s-render: print the manifests of k8s/overlays/$(OVERLAY) (kind or minikube) without kubectl, development secrets included

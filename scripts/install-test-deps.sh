@@ -1,14 +1,22 @@
 #!/usr/bin/env bash
 # Installs, in one apt-get run, the Debian packages the tests start for
-# real: Redis, Prometheus (with promtool) and RabbitMQ. The tests would
-# install each on first use too, but several test binaries run at once and
-# apt-get takes a lock, so doing it up front avoids them tripping on it.
+# real: Redis, Prometheus (with promtool) and RabbitMQ, and what the local
+# Kubernetes cluster runs on: containerd, runc, the CNI plugins (in
+# /usr/lib/cni), iptables, ipset, conntrack and a static busybox. The tests
+# would install each on first use too, but several test binaries run at once
+# and apt-get takes a lock, so doing it up front avoids them tripping on it.
 set -euo pipefail
 
 missing=()
-for pair in redis-server:redis-server prometheus:prometheus promtool:prometheus rabbitmq-server:rabbitmq-server; do
-  cmd="${pair%%:*}" pkg="${pair##*:}"
-  command -v "$cmd" >/dev/null 2>&1 || [ -x "/usr/sbin/$cmd" ] || missing+=("$pkg")
+# Each entry is WHAT:PACKAGE, WHAT a command or, starting with /, a file.
+for pair in redis-server:redis-server prometheus:prometheus promtool:prometheus rabbitmq-server:rabbitmq-server \
+  containerd:containerd runc:runc /usr/lib/cni/bridge:containernetworking-plugins \
+  iptables:iptables ipset:ipset conntrack:conntrack /bin/busybox:busybox-static; do
+  what="${pair%%:*}" pkg="${pair##*:}"
+  case "$what" in
+    /*) [ -x "$what" ] || missing+=("$pkg") ;;
+    *) command -v "$what" >/dev/null 2>&1 || [ -x "/usr/sbin/$what" ] || missing+=("$pkg") ;;
+  esac
 done
 [ ${#missing[@]} -eq 0 ] && exit 0
 

@@ -49,10 +49,13 @@ esac
 helm repo add dapr https://dapr.github.io/helm-charts --force-update >/dev/null
 helm repo update dapr >/dev/null
 # Sidecars drop every capability, so that they meet the "restricted" Pod
-# Security Standard like the apps beside them.
+# Security Standard like the apps beside them. The saga uses no actors,
+# jobs or workflows: no placement and no scheduler (without placement, a
+# sidecar has no actor runtime, which logs an error whenever it stops).
 helm upgrade --install dapr dapr/dapr --version "$dapr_version" \
   --namespace dapr-system --create-namespace --wait \
-  --set dapr_sidecar_injector.sidecarDropALLCapabilities=true
+  --set dapr_sidecar_injector.sidecarDropALLCapabilities=true \
+  --set global.actors.enabled=false --set global.scheduler.enabled=false
 
 cd "$root"
 # skaffold's render hook runs it too; here it comes first, so that the

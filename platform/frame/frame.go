@@ -20,6 +20,7 @@ import (
 	"github.com/go-chi/chi/v5"
 	"github.com/go-chi/chi/v5/middleware"
 	"google.golang.org/grpc"
+	"google.golang.org/grpc/backoff"
 	"google.golang.org/grpc/credentials/insecure"
 	"google.golang.org/grpc/metadata"
 
@@ -49,7 +50,16 @@ type App struct {
 
 // Main runs the service that build makes of the configuration read from
 // the environment, with defaultPort for PORT, and exits when it stops.
+// With the arguments `wait-for host:port...` it only waits for those
+// addresses (see WaitFor).
 func Main(name string, defaultPort int, build func(Config) (*App, error)) {
+	if len(os.Args) > 1 && os.Args[1] == WaitCommand {
+		if err := WaitFor(context.Background(), os.Args[2:], 5*time.Minute, os.Stdout); err != nil {
+			fmt.Fprintln(os.Stderr, name+":", err)
+			os.Exit(1)
+		}
+		return
+	}
 	err := func() error {
 		cfg, err := LoadConfig(name, defaultPort)
 		if err != nil {
@@ -75,8 +85,16 @@ func New(cfg Config, store string) (*App, error) {
 	log := obs.NewLogger(os.Stdout, cfg.Name, cfg.LogLevel)
 	// A lazy connection: the service starts before its sidecar answers,
 	// as it does in a pod, and /readyz tells when the sidecar is there.
+	// gRPC's default reconnect back-off starts at 1 s and grows to 2 min;
+	// the sidecar is on localhost, and a call fails at once while the
+	// channel waits, so it reconnects within a fifth of a second of the
+	// sidecar listening, and never waits more than 2 s.
 	conn, err := grpc.NewClient(fmt.Sprintf("127.0.0.1:%d", cfg.DaprGRPCPort),
 		grpc.WithTransportCredentials(insecure.NewCredentials()),
+		grpc.WithConnectParams(grpc.ConnectParams{
+			Backoff:           backoff.Config{BaseDelay: 100 * time.Millisecond, Multiplier: 1.6, Jitter: 0.2, MaxDelay: 2 * time.Second},
+			MinConnectTimeout: 2 * time.Second,
+		}),
 		grpc.WithUnaryInterceptor(sendToken(cfg.DaprToken)))
 	if err != nil {
 		return nil, fmt.Errorf("dapr connection: %w", err)
