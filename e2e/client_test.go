@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/example/order-saga/contracts"
+	"github.com/example/order-saga/devstack/sagaapi"
 	"github.com/example/order-saga/devstack/stack"
 )
 
@@ -25,42 +26,14 @@ type api struct {
 
 func newAPI(t *testing.T, s *stack.Stack) api { return api{t: t, s: s} }
 
-type item struct {
-	ProductID string `json:"productId"`
-	Quantity  int    `json:"quantity"`
-}
-
-type orderView struct {
-	ID         string `json:"id"`
-	CustomerID string `json:"customerId"`
-	Items      []item `json:"items"`
-	Status     string `json:"status"`
-	Reason     string `json:"reason"`
-	TotalCents int64  `json:"totalCents"`
-	History    []struct {
-		Status string `json:"status"`
-	} `json:"history"`
-}
-
-type product struct {
-	ID         string `json:"id"`
-	Name       string `json:"name"`
-	PriceCents int64  `json:"priceCents"`
-	Available  int    `json:"available"`
-	Reserved   int    `json:"reserved"`
-	Sold       int    `json:"sold"`
-}
-
-type wallet struct {
-	CustomerID   string `json:"customerId"`
-	BalanceCents int64  `json:"balanceCents"`
-}
-
-type payment struct {
-	OrderID     string `json:"orderId"`
-	AmountCents int64  `json:"amountCents"`
-	Status      string `json:"status"`
-}
+// The services' replies, as the saga's clients read them.
+type (
+	item      = sagaapi.Item
+	orderView = sagaapi.Order
+	product   = sagaapi.Product
+	wallet    = sagaapi.Wallet
+	payment   = sagaapi.Payment
+)
 
 type response struct {
 	Status int

@@ -171,7 +171,7 @@ func (sh shop) plan(rng *rand.Rand, n int) []plannedOrder {
 			}
 			p := pool[rng.IntN(len(pool))]
 			if !slices.ContainsFunc(items, func(it item) bool { return it.ProductID == p }) {
-				items = append(items, item{p, 1 + rng.IntN(3)})
+				items = append(items, item{ProductID: p, Quantity: 1 + rng.IntN(3)})
 			}
 		}
 		plans[i] = plannedOrder{

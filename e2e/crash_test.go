@@ -38,7 +38,7 @@ func TestNoEventIsLostWhenAServiceDiesMidWay(t *testing.T) {
 			a.putWallet(c, 5_000)
 			restart(t, s, tc.inst, "SAGA_CRASH_AT="+tc.point)
 
-			id := a.placeOrder(c, item{p, 2}, item{q, 2}).ID
+			id := a.placeOrder(c, item{ProductID: p, Quantity: 2}, item{ProductID: q, Quantity: 2}).ID
 			expectCrash(t, s, tc.inst)
 			restart(t, s, tc.inst)
 
@@ -60,7 +60,7 @@ func TestNoEventIsLostWhenAServiceDiesMidWay(t *testing.T) {
 		a.putProduct(p, 100, 10)
 		restart(t, s, contracts.AppOrder, "SAGA_CRASH_AT="+contracts.FaultOrderBeforePersist)
 
-		body := map[string]any{"customerId": c, "items": []item{{p, 1}}}
+		body := map[string]any{"customerId": c, "items": []item{{ProductID: p, Quantity: 1}}}
 		if r, err := tryDo(http.MethodPost, s.URL(contracts.AppOrder)+"/orders", body, map[string]string{"Idempotency-Key": key}); err == nil {
 			t.Fatalf("the request was answered (%d %s) though order-svc should have died", r.Status, r.Body)
 		}

@@ -44,7 +44,7 @@ func anEventDeliveredMoreThanOnceHasExactlyOneEffect(t *testing.T, s *stack.Stac
 	a.putProduct(p, 500, 10)
 	a.putWallet(c, 10_000)
 
-	ev := orderCreated(id, c, item{p, 2})
+	ev := orderCreated(id, c, item{ProductID: p, Quantity: 2})
 	publishTwiceAtOnce(a, contracts.TopicOrders, ev, ev.EventID)
 	a.publish(contracts.TopicOrders, ev, ev.EventID)
 
@@ -94,7 +94,7 @@ func TestConcurrentOrdersForScarceStockConfirmOnlyWhatIsAvailable(t *testing.T) 
 		wg.Add(1)
 		go func(i int) {
 			defer wg.Done()
-			ids[i] = a.placeOrder(fmt.Sprintf("c-%s-%d", uid(), i), item{p, 1}).ID
+			ids[i] = a.placeOrder(fmt.Sprintf("c-%s-%d", uid(), i), item{ProductID: p, Quantity: 1}).ID
 		}(i)
 	}
 	wg.Wait()
@@ -118,7 +118,7 @@ func TestTwoReplicasOfStockAndPaymentApplyEachEventOnce(t *testing.T) {
 	var wg sync.WaitGroup
 	for i := range ids {
 		ids[i], customers[i] = fmt.Sprintf("o-%s-%d", uid(), i), fmt.Sprintf("c-%s-%d", uid(), i)
-		ev := orderCreated(ids[i], customers[i], item{p, 1})
+		ev := orderCreated(ids[i], customers[i], item{ProductID: p, Quantity: 1})
 		wg.Add(1)
 		go func() {
 			defer wg.Done()

@@ -16,7 +16,7 @@ func TestBadOrdersAreRefusedWithAProblemAndCreateNothing(t *testing.T) {
 	a := newAPI(t, shared)
 	many := make([]item, 101)
 	for i := range many {
-		many[i] = item{"coffee-beans", 1}
+		many[i] = item{ProductID: "coffee-beans", Quantity: 1}
 	}
 	cases := []struct {
 		name        string
@@ -64,7 +64,7 @@ func TestAnIdempotencyKeyReplaysTheSameOrderAndRefusesADifferentOne(t *testing.T
 	// Not parallel: it counts the events on the orders topic.
 	a := newAPI(t, shared)
 	key, c := "key-"+uid(), "c-"+uid()
-	body := map[string]any{"customerId": c, "items": []item{{"kettle", 1}}}
+	body := map[string]any{"customerId": c, "items": []item{{ProductID: "kettle", Quantity: 1}}}
 	post := func(body any) response {
 		return a.do(http.MethodPost, shared.URL(contracts.AppOrder)+"/orders", body, map[string]string{"Idempotency-Key": key})
 	}
@@ -80,7 +80,7 @@ func TestAnIdempotencyKeyReplaysTheSameOrderAndRefusesADifferentOne(t *testing.T
 	if again.Status != http.StatusAccepted || decodeInto[orderView](t, again).ID != id || again.Header.Get("Idempotent-Replayed") != "true" {
 		t.Fatalf("same key and body: %d %v %s, want a replay of %s", again.Status, again.Header, again.Body, id)
 	}
-	other := post(map[string]any{"customerId": c, "items": []item{{"kettle", 2}}})
+	other := post(map[string]any{"customerId": c, "items": []item{{ProductID: "kettle", Quantity: 2}}})
 	expectProblem(t, other, http.StatusUnprocessableEntity, "")
 	// Keys are remembered for a day, not for ever.
 	if ttl, err := keyTTL(shared, "order-svc||idempotency-*"); err != nil || ttl <= 23*time.Hour || ttl > 24*time.Hour {

@@ -55,7 +55,7 @@ func aMalformedEventIsDroppedAndDoesNotBlockTheOthers(t *testing.T, s *stack.Sta
 	// An order placed after the poison goes through.
 	prod, c := "p-"+uid(), "c-"+uid()
 	a.putProduct(prod, 100, 5)
-	if o := a.finalOrder(a.placeOrder(c, item{prod, 1}).ID); o.Status != "CONFIRMED" {
+	if o := a.finalOrder(a.placeOrder(c, item{ProductID: prod, Quantity: 1}).ID); o.Status != "CONFIRMED" {
 		t.Fatalf("order after the poison: %+v", o)
 	}
 	// order-svc, which subscribes to every topic, refused all four.
@@ -75,13 +75,13 @@ func TestAnOrderForACustomerIdNoKeyCanHoldEndsAtOnceAndTakesNothing(t *testing.T
 	a := newAPI(t, shared)
 	prod := "p-" + uid()
 	a.putProduct(prod, 100, 5)
-	r := a.do(http.MethodPost, a.s.URL(contracts.AppOrder)+"/orders", map[string]any{"customerId": "x||y", "items": []item{{prod, 1}}}, nil)
+	r := a.do(http.MethodPost, a.s.URL(contracts.AppOrder)+"/orders", map[string]any{"customerId": "x||y", "items": []item{{ProductID: prod, Quantity: 1}}}, nil)
 	if r.Status != http.StatusUnprocessableEntity || !strings.Contains(string(r.Body), "customerId") {
 		t.Fatalf("POST /orders for x||y: %d %s, want 422 naming customerId", r.Status, r.Body)
 	}
 
 	id := "xy-" + uid()
-	ev := orderCreated(id, "x||y", item{prod, 3})
+	ev := orderCreated(id, "x||y", item{ProductID: prod, Quantity: 3})
 	dropped := handled(t, shared, contracts.AppStock, contracts.TypeOrderCreated, "dead_letter")
 	a.publish(contracts.TopicOrders, ev, ev.EventID)
 	// Within the retry policy's time (8 retries a second apart): here at
@@ -127,7 +127,7 @@ func TestAMessageThatCanNeverSucceedIsDeadLetteredAndItsOrderStillEnds(t *testin
 	if err := shared.Redis.Client().HSet(context.Background(), contracts.AppPayment+"||wallet-"+c, "data", "not a wallet", "version", "1").Err(); err != nil {
 		t.Fatal(err)
 	}
-	placed := a.placeOrder(c, item{prod, 4})
+	placed := a.placeOrder(c, item{ProductID: prod, Quantity: 4})
 	o := a.finalOrder(placed.ID)
 	if o.Status != "CANCELED" {
 		t.Fatalf("order %+v, want CANCELED", o)

@@ -22,7 +22,7 @@ func anOrderThatCanBeServedAndPaidIsConfirmed(t *testing.T, s *stack.Stack) {
 	a.putProduct(p, 250, 10)
 	a.putWallet(c, 10_000)
 
-	placed := a.placeOrder(c, item{p, 3})
+	placed := a.placeOrder(c, item{ProductID: p, Quantity: 3})
 	// One read that waits for the end is enough.
 	r := a.do(http.MethodGet, s.URL(contracts.AppOrder)+"/orders/"+placed.ID+"?wait=20s", nil, nil)
 	o := decodeInto[orderView](t, r)
@@ -50,8 +50,12 @@ func TestAnOrderWithAnyItemUnavailableIsCanceledAndTouchesNoStock(t *testing.T) 
 		items  func(plenty, scarce string) []item
 		reason string
 	}{
-		{"an unknown product", func(plenty, _ string) []item { return []item{{plenty, 1}, {"no-such-" + uid(), 1}} }, "unknown product"},
-		{"more than is available", func(plenty, scarce string) []item { return []item{{plenty, 1}, {scarce, 3}} }, "insufficient stock"},
+		{"an unknown product", func(plenty, _ string) []item {
+			return []item{{ProductID: plenty, Quantity: 1}, {ProductID: "no-such-" + uid(), Quantity: 1}}
+		}, "unknown product"},
+		{"more than is available", func(plenty, scarce string) []item {
+			return []item{{ProductID: plenty, Quantity: 1}, {ProductID: scarce, Quantity: 3}}
+		}, "insufficient stock"},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
@@ -98,7 +102,7 @@ func anOrderThatCannotBePaidIsCanceledAndItsStockReleased(t *testing.T, s *stack
 	a.putWallet(c, 1_000)
 	released := handled(t, s, contracts.AppOrder, contracts.TypeStockReleased, "success")
 
-	o := a.finalOrder(a.placeOrder(c, item{p1, 2}, item{p2, 1}).ID)
+	o := a.finalOrder(a.placeOrder(c, item{ProductID: p1, Quantity: 2}, item{ProductID: p2, Quantity: 1}).ID)
 
 	if o.Status != "CANCELED" || !strings.Contains(o.Reason, "insufficient balance") {
 		t.Fatalf("order %+v, want CANCELED for insufficient balance", o)

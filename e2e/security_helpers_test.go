@@ -285,7 +285,7 @@ func newVictims(t *testing.T, s *stack.Stack) *victims {
 	v := &victims{s: s, marker: "atk" + uid(), product: "p-" + uid(), customer: "c-" + uid()}
 	a.putProduct(v.product, 500, 10)
 	a.putWallet(v.customer, 10_000)
-	if o := a.finalOrder(a.placeOrder(v.customer, item{v.product, 1}).ID); o.Status != "CONFIRMED" {
+	if o := a.finalOrder(a.placeOrder(v.customer, item{ProductID: v.product, Quantity: 1}).ID); o.Status != "CONFIRMED" {
 		t.Fatalf("the victims' order is %+v, want CONFIRMED", o)
 	} else {
 		v.settled = o.ID
@@ -295,7 +295,7 @@ func newVictims(t *testing.T, s *stack.Stack) *victims {
 	// What order-svc's sidecar would deliver, and only to order-svc: the
 	// order is stored and stays pending.
 	v.pending = v.forged("pending")
-	r := deliver(a, contracts.AppOrder, contracts.TopicOrders, orderCreated(v.pending, v.customer, item{v.product, 1}), appToken.header(s, false))
+	r := deliver(a, contracts.AppOrder, contracts.TopicOrders, orderCreated(v.pending, v.customer, item{ProductID: v.product, Quantity: 1}), appToken.header(s, false))
 	if r.Status != http.StatusOK || !strings.Contains(string(r.Body), "SUCCESS") {
 		t.Fatalf("delivering the pending order with the app token: %d %s", r.Status, r.Body)
 	}
@@ -418,7 +418,7 @@ func (v *victims) noNewEvents(t *testing.T) {
 
 // The events an attacker forges against the victims.
 func (v *victims) takingUnits(id string) contracts.OrderCreated {
-	return orderCreated(id, v.customer, item{v.product, 3})
+	return orderCreated(id, v.customer, item{ProductID: v.product, Quantity: 3})
 }
 
 func (v *victims) debitingTheWallet() contracts.StockReserved {

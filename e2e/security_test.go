@@ -112,7 +112,7 @@ func TestSecurityADeliveryOverTheSizeLimitIsDroppedEvenWithTheAppToken(t *testin
 		p, c := "p-"+uid(), "c-"+uid()
 		a.putProduct(p, 100, 10)
 		a.putWallet(c, 10_000)
-		ev := orderCreated("o-"+uid(), c, item{p, 2})
+		ev := orderCreated("o-"+uid(), c, item{ProductID: p, Quantity: 2})
 		r := deliver(a, contracts.AppStock, contracts.TopicOrders, ev, appToken.header(shared, false))
 		if r.Status != http.StatusOK || strings.TrimSpace(string(r.Body)) != `{"status":"SUCCESS"}` {
 			t.Fatalf("answered %d %s, want SUCCESS", r.Status, r.Body)
@@ -163,7 +163,7 @@ type grpcProbe struct {
 // APIs against the victims.
 func attackCalls(t *testing.T, v *victims) []sidecarCall {
 	product := map[string]any{"id": v.product, "name": "Test " + v.product, "priceCents": 1, "available": 1_000_000, "revision": 99}
-	canceled := map[string]any{"id": v.settled, "customerId": v.customer, "items": []item{{v.product, 1}}, "status": "CANCELED",
+	canceled := map[string]any{"id": v.settled, "customerId": v.customer, "items": []item{{ProductID: v.product, Quantity: 1}}, "status": "CANCELED",
 		"reason": "forged", "placed": true, "history": []map[string]any{{"status": "CANCELED", "at": time.Now()}}}
 	return []sidecarCall{
 		{"saves the product at 1 cent in stockstore", contracts.AppStock, http.MethodPost, "/v1.0/state/stockstore",
@@ -377,7 +377,7 @@ func TestSecurityNoSidecarCanBeShutDown(t *testing.T) {
 	t.Run("an order placed after the probes goes through every sidecar", func(t *testing.T) {
 		p, c := "p-"+uid(), "c-"+uid()
 		a.putProduct(p, 100, 5)
-		if o := a.finalOrder(a.placeOrder(c, item{p, 1}).ID); o.Status != "CONFIRMED" {
+		if o := a.finalOrder(a.placeOrder(c, item{ProductID: p, Quantity: 1}).ID); o.Status != "CONFIRMED" {
 			t.Fatalf("order %+v, want CONFIRMED", o)
 		}
 		for _, inst := range apps {
@@ -519,7 +519,7 @@ func TestSecurityAnIdempotencyKeyBelongsToTheCustomerWhoUsesIt(t *testing.T) {
 	a.putProduct(p, 100, 10)
 	post := func(customer string) response {
 		return a.do(http.MethodPost, shared.URL(contracts.AppOrder)+"/orders",
-			map[string]any{"customerId": customer, "items": []item{{p, 1}}}, map[string]string{"Idempotency-Key": key})
+			map[string]any{"customerId": customer, "items": []item{{ProductID: p, Quantity: 1}}}, map[string]string{"Idempotency-Key": key})
 	}
 	first := post(alice)
 	if first.Status != http.StatusAccepted {
@@ -707,7 +707,7 @@ func TestSecurityTheServicesHoldAgainstSlowAndGreedyClients(t *testing.T) {
 		a.putProduct(p, 100, 10)
 		// With stock-svc away, the order waits for its reservation.
 		s.App(contracts.AppStock).Stop(10 * time.Second)
-		id := a.placeOrder(c, item{p, 1}).ID
+		id := a.placeOrder(c, item{ProductID: p, Quantity: 1}).ID
 		if o, code := a.order(id); code != http.StatusOK || o.Status != "PENDING" {
 			t.Fatalf("the order is %d %+v, want PENDING", code, o)
 		}

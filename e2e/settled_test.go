@@ -22,7 +22,7 @@ func TestASettledOrderStaysAsItIs(t *testing.T) {
 	p, c := "p-"+uid(), "c-"+uid()
 	a.putProduct(p, 300, 10)
 	a.putWallet(c, 5_000)
-	placed := a.placeOrder(c, item{p, 2})
+	placed := a.placeOrder(c, item{ProductID: p, Quantity: 2})
 	confirmed := a.finalOrder(placed.ID)
 	if confirmed.Status != "CONFIRMED" || confirmed.TotalCents != 600 {
 		t.Fatalf("order %+v, want CONFIRMED for 600", confirmed)
@@ -44,7 +44,7 @@ func TestASettledOrderStaysAsItIs(t *testing.T) {
 
 	t.Run("a duplicate of its creation takes no unit", func(t *testing.T) {
 		before := handled(t, s, contracts.AppStock, contracts.TypeOrderCreated, "success")
-		dup := orderCreated(placed.ID, c, item{p, 2})
+		dup := orderCreated(placed.ID, c, item{ProductID: p, Quantity: 2})
 		a.publish(contracts.TopicOrders, dup, dup.EventID)
 		eventually(t, 10*time.Second, func() error {
 			return exactly(handled(t, s, contracts.AppStock, contracts.TypeOrderCreated, "success"), before+1, "creations handled by stock-svc")
@@ -116,7 +116,7 @@ func TestTheCatalogIsPagedAndAProductDeleted(t *testing.T) {
 		t.Fatalf("delete: %d %s", r.Status, r.Body)
 	}
 	expectProblem(t, a.do(http.MethodGet, shared.URL(contracts.AppStock)+"/products/"+gone, nil, nil), 404, "")
-	if o := a.finalOrder(a.placeOrder("c-"+uid(), item{gone, 1}).ID); o.Status != "CANCELED" || !strings.Contains(o.Reason, "unknown product") {
+	if o := a.finalOrder(a.placeOrder("c-"+uid(), item{ProductID: gone, Quantity: 1}).ID); o.Status != "CANCELED" || !strings.Contains(o.Reason, "unknown product") {
 		t.Fatalf("an order for a deleted product is %+v", o)
 	}
 	expectProblem(t, a.do(http.MethodGet, shared.URL(contracts.AppStock)+"/products?limit=1001", nil, nil), 422, "limit")

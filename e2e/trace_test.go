@@ -17,7 +17,7 @@ func TestATraceparentSentWithAnOrderIsFollowedThroughEveryService(t *testing.T) 
 	traceparent := "00-" + traceID + "-00f067aa0ba902b7-01"
 
 	r := a.do(http.MethodPost, shared.URL(contracts.AppOrder)+"/orders",
-		map[string]any{"customerId": c, "items": []item{{p, 1}}}, map[string]string{"traceparent": traceparent})
+		map[string]any{"customerId": c, "items": []item{{ProductID: p, Quantity: 1}}}, map[string]string{"traceparent": traceparent})
 	if r.Status != http.StatusAccepted {
 		t.Fatalf("place order: %d %s", r.Status, r.Body)
 	}

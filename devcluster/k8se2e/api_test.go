@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"github.com/example/order-saga/devstack/sagaapi"
 	"io"
 	"net/http"
 	"os"
@@ -48,41 +49,14 @@ const (
 	paymentSvc = "payment-svc"
 )
 
-type item struct {
-	ProductID string `json:"productId"`
-	Quantity  int    `json:"quantity"`
-}
-
-type orderView struct {
-	ID         string `json:"id"`
-	CustomerID string `json:"customerId"`
-	Items      []item `json:"items"`
-	Status     string `json:"status"`
-	Reason     string `json:"reason"`
-	TotalCents int64  `json:"totalCents"`
-}
-
-func (o orderView) final() bool { return o.Status == "CONFIRMED" || o.Status == "CANCELED" }
-
-type productView struct {
-	ID         string `json:"id"`
-	PriceCents int64  `json:"priceCents"`
-	Available  int    `json:"available"`
-	Reserved   int    `json:"reserved"`
-	Sold       int    `json:"sold"`
-}
-
-type walletView struct {
-	CustomerID   string `json:"customerId"`
-	BalanceCents int64  `json:"balanceCents"`
-}
-
-type paymentView struct {
-	OrderID     string `json:"orderId"`
-	CustomerID  string `json:"customerId"`
-	AmountCents int64  `json:"amountCents"`
-	Status      string `json:"status"`
-}
+// The services' replies, as the saga's clients read them.
+type (
+	item        = sagaapi.Item
+	orderView   = sagaapi.Order
+	productView = sagaapi.Product
+	walletView  = sagaapi.Wallet
+	paymentView = sagaapi.Payment
+)
 
 // reply is one HTTP answer, read whole.
 type reply struct {
@@ -256,7 +230,7 @@ func (a *api) finalOrder(ctx context.Context, id string, limit time.Duration) (o
 			if err := json.Unmarshal(r.body, &o); err != nil {
 				return o, fmt.Errorf("order %s: decode %s: %w", id, r.body, err)
 			}
-			if o.final() {
+			if o.Final() {
 				return o, nil
 			}
 			last = o.Status

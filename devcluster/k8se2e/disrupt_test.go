@@ -2,30 +2,43 @@ package k8se2e
 
 import (
 	"context"
+	"errors"
 	"fmt"
+	"sync"
 	"time"
 
 	"github.com/example/order-saga/devcluster"
 )
 
-// The disruptions that run during a load. Each takes the services' pods
-// away one at a time, follows the logs of every pod it removes (the last
-// test reads them), and returns once every Deployment serves again with
-// all its replicas and nothing terminating.
+// The disruptions that run during a load. Each disrupts the three
+// services at the same time, follows the logs of every pod it removes (the
+// last test reads them), and returns once every Deployment serves again
+// with all its replicas and nothing terminating.
 
 type logf func(format string, args ...any)
 
-// deleteOnePodOfEach deletes one pod of each service in turn with
-// `kubectl delete pod`, and waits until its Deployment serves again with
-// every replica before the next.
+// atOnce runs fn for every service at the same time and joins their errors.
+func atOnce(fn func(name string) error) error {
+	errs := make([]error, len(devcluster.Services))
+	var wg sync.WaitGroup
+	for i, svc := range devcluster.Services {
+		wg.Go(func() { errs[i] = fn(svc.Name) })
+	}
+	wg.Wait()
+	return errors.Join(errs...)
+}
+
+// deleteOnePodOfEach deletes one pod of each service, all three at once,
+// with `kubectl delete pod`, and waits until each Deployment serves again
+// with every replica.
 func (s *saga) deleteOnePodOfEach(ctx context.Context, replicas map[string]int, log logf) error {
-	for _, svc := range devcluster.Services {
-		pods, err := s.servicePods(ctx, svc.Name)
+	return atOnce(func(name string) error {
+		pods, err := s.servicePods(ctx, name)
 		if err != nil {
 			return err
 		}
 		if len(pods) == 0 {
-			return fmt.Errorf("%s has no pod to delete", svc.Name)
+			return fmt.Errorf("%s has no pod to delete", name)
 		}
 		victim := pods[0].name()
 		if err := s.follow(ctx, victim); err != nil {
@@ -36,20 +49,20 @@ func (s *saga) deleteOnePodOfEach(ctx context.Context, replicas map[string]int, 
 			return err
 		}
 		gone := time.Since(start)
-		if _, err := s.serving(ctx, svc.Name, replicas[svc.Name], 3*time.Minute); err != nil {
+		if _, err := s.serving(ctx, name, replicas[name], 3*time.Minute); err != nil {
 			return err
 		}
-		log("deleted %s: gone after %.1fs, %d pods of %s Ready again after %.1fs", victim, gone.Seconds(), replicas[svc.Name], svc.Name, time.Since(start).Seconds())
-	}
-	return nil
+		log("deleted %s: gone after %.1fs, %d pods of %s Ready again after %.1fs", victim, gone.Seconds(), replicas[name], name, time.Since(start).Seconds())
+		return nil
+	})
 }
 
-// restartEach restarts each service's Deployment in turn with `kubectl
-// rollout restart` and waits for it with `kubectl rollout status`, then
+// restartEach restarts the three Deployments at once with `kubectl
+// rollout restart` and waits for each with `kubectl rollout status`, then
 // until the pods it replaced are gone.
 func (s *saga) restartEach(ctx context.Context, replicas map[string]int, log logf) error {
-	for _, svc := range devcluster.Services {
-		pods, err := s.servicePods(ctx, svc.Name)
+	return atOnce(func(name string) error {
+		pods, err := s.servicePods(ctx, name)
 		if err != nil {
 			return err
 		}
@@ -59,7 +72,7 @@ func (s *saga) restartEach(ctx context.Context, replicas map[string]int, log log
 			}
 		}
 		start := time.Now()
-		deployment := "deployment/" + svc.Name
+		deployment := "deployment/" + name
 		if _, _, err := s.kubectl(ctx, nil, "rollout", "restart", deployment, "-n", devcluster.Namespace); err != nil {
 			return err
 		}
@@ -67,18 +80,18 @@ func (s *saga) restartEach(ctx context.Context, replicas map[string]int, log log
 			return err
 		}
 		rolled := time.Since(start)
-		now, err := s.serving(ctx, svc.Name, replicas[svc.Name], 3*time.Minute)
+		now, err := s.serving(ctx, name, replicas[name], 3*time.Minute)
 		if err != nil {
 			return err
 		}
 		for _, p := range now {
 			for _, old := range pods {
 				if p.name() == old.name() {
-					return fmt.Errorf("%s: pod %s outlived the rollout restart", svc.Name, p.name())
+					return fmt.Errorf("%s: pod %s outlived the rollout restart", name, p.name())
 				}
 			}
 		}
 		log("restarted %s: rolled out after %.1fs, the %d old pods gone after %.1fs", deployment, rolled.Seconds(), len(pods), time.Since(start).Seconds())
-	}
-	return nil
+		return nil
+	})
 }

@@ -302,7 +302,7 @@ func TestOrdersThroughThePortForwardEndAsTheSagaSays(t *testing.T) {
 			a.putWallet(t, customer, tc.balance)
 			var items []item
 			for _, l := range tc.order {
-				items = append(items, item{ids[l.shelf], l.quantity})
+				items = append(items, item{ProductID: ids[l.shelf], Quantity: l.quantity})
 			}
 
 			placed := a.placeOrder(t, customer, items)
@@ -508,8 +508,8 @@ func TestOrdersSurviveDeletedPodsAndRolloutRestartsUnderLoad(t *testing.T) {
 		name    string
 		disrupt func(context.Context, map[string]int, logf) error
 	}{
-		{"orders placed while one pod of each service is deleted in turn are all final, none lost or doubled", suite.deleteOnePodOfEach},
-		{"orders placed while each deployment is restarted in turn are all final, none lost or doubled", suite.restartEach},
+		{"orders placed while one pod of each service is deleted, all three at once, are all final, none lost or doubled", suite.deleteOnePodOfEach},
+		{"orders placed while the three deployments are restarted at once are all final, none lost or doubled", suite.restartEach},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
