@@ -109,8 +109,7 @@ func Up(ctx context.Context, o Options) (c *Cluster, err error) {
 	}
 	defer func() {
 		if err != nil {
-			c.step("bring-up failed (%v): tearing down; logs were in %s/logs", err, o.Dir)
-			_ = c.copyLogs()
+			c.step("bring-up failed (%v): tearing down; the logs stay in .dev/cluster-logs", err)
 			if derr := c.Down(context.WithoutCancel(ctx)); derr != nil {
 				err = fmt.Errorf("%w; teardown: %v", err, derr)
 			}
@@ -506,12 +505,4 @@ func freePort() (int, error) {
 	}
 	defer l.Close()
 	return l.Addr().(*net.TCPAddr).Port, nil
-}
-
-// copyLogs keeps the host processes' logs beside the cluster directory,
-// which the teardown removes.
-func (c *Cluster) copyLogs() error {
-	dst := c.Dir + "-logs"
-	_ = os.RemoveAll(dst)
-	return os.CopyFS(dst, os.DirFS(c.path("logs")))
 }
