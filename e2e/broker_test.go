@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"testing"
 	"time"
 
 	"github.com/example/order-saga/devstack/stack"
@@ -11,6 +12,7 @@ import (
 
 // streamEvent is an entry of a topic's Redis stream, as Dapr wrote it.
 type streamEvent struct {
+	StreamID       string // the entry's id in the stream
 	CloudEventID   string
 	CloudEventType string
 	Type           string
@@ -42,9 +44,29 @@ func topicEvents(s *stack.Stack, topic string) ([]streamEvent, error) {
 			OrderID string `json:"orderId"`
 		}
 		_ = json.Unmarshal(ce.Data, &payload)
-		out = append(out, streamEvent{CloudEventID: ce.ID, CloudEventType: ce.Type, Type: payload.Type, OrderID: payload.OrderID, Raw: raw})
+		out = append(out, streamEvent{StreamID: m.ID, CloudEventID: ce.ID, CloudEventType: ce.Type, Type: payload.Type, OrderID: payload.OrderID, Raw: raw})
 	}
 	return out, nil
+}
+
+// onStream waits for the first event of a topic's stream that matches.
+func onStream(t *testing.T, s *stack.Stack, topic, what string, match func(streamEvent) bool) streamEvent {
+	t.Helper()
+	var found streamEvent
+	eventually(t, 10*time.Second, func() error {
+		events, err := topicEvents(s, topic)
+		if err != nil {
+			return err
+		}
+		for _, e := range events {
+			if match(e) {
+				found = e
+				return nil
+			}
+		}
+		return errNotYet
+	}, "%s on the stream", what)
+	return found
 }
 
 // expectEvent checks that a topic holds at least min events of a type for

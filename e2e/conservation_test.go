@@ -46,53 +46,82 @@ func TestThreeStockReplicasAndTwoPaymentReplicasConserveStockAndMoney(t *testing
 	rng := rand.New(rand.NewPCG(seed, 0))
 
 	shop := openShop(a, rng)
-	plans := shop.plan(rng, conservedOrders)
+	plans := shop.plan(rng, conservedOrders, deliveredTwiceChance)
 	placed := placeConcurrently(t, s, plans, conservedWorkers)
-	final := finalOrders(t, a, placed, 3*time.Minute)
+	final, _ := finalOrders(t, a, placed, 3*time.Minute)
 
-	var confirmed, canceled, twice, units int
-	var cents int64
-	reasons := map[string]int{}
-	sold := map[string]int{}
-	spent := map[string]int64{}
-	for i, o := range final {
-		if plans[i].deliverTwice {
-			twice++
-		}
-		if o.CustomerID != plans[i].customer || !slices.Equal(o.Items, plans[i].items) {
-			t.Errorf("order %s is %s buying %v, but %s asked for %v", o.ID, o.CustomerID, o.Items, plans[i].customer, plans[i].items)
-		}
-		if o.Status != "CONFIRMED" {
-			canceled++
-			reasons[reasonKind(o.Reason)]++
-			continue
-		}
-		confirmed++
-		if want := shop.totalOf(o.Items); o.TotalCents != want || want <= 0 {
-			t.Errorf("confirmed order %s costs %d cents, want %d (the sum of price × quantity)", o.ID, o.TotalCents, want)
-		}
-		for _, it := range o.Items {
-			sold[it.ProductID] += it.Quantity
-			units += it.Quantity
-		}
-		spent[o.CustomerID] += o.TotalCents
-		cents += o.TotalCents
+	sum := tally(t, shop, plans, final)
+	t.Logf("%d orders (%d delivered twice): %s", len(final), sum.twice, sum)
+	if sum.reasons["insufficient stock"] == 0 || sum.reasons["insufficient balance"] == 0 {
+		t.Errorf("cancellations %v: the load did not run short of both stock and money", sum.reasons)
 	}
-	t.Logf("%d orders (%d delivered twice): %d confirmed, %d canceled %v; %d units sold, %d cents charged",
-		len(final), twice, confirmed, canceled, reasons, units, cents)
-	if reasons["insufficient stock"] == 0 || reasons["insufficient balance"] == 0 {
-		t.Errorf("cancellations %v: the load did not run short of both stock and money", reasons)
-	}
-
-	checkStockConserved(t, a, shop.products, sold)
-	checkMoneyConserved(t, a, shop.customers, spent)
-	checkOnePaymentPerConfirmedOrder(t, a, final)
+	checkConserved(t, a, shop, final, sum)
 	for _, inst := range []string{contracts.AppStock, contracts.AppStock + "-2", contracts.AppStock + "-3", contracts.AppPayment, contracts.AppPayment + "-2"} {
 		if n := handledEvents(t, s, inst); n == 0 {
 			t.Errorf("%s handled no event: the replicas did not share the load", inst)
 		} else {
 			t.Logf("%s handled %d events", inst, n)
 		}
+	}
+}
+
+// outcome is what a load's final orders add up to.
+type outcome struct {
+	confirmed, canceled, twice, units int
+	cents                             int64
+	reasons                           map[string]int   // canceled orders by kind of reason
+	sold                              map[string]int   // units by product
+	spent                             map[string]int64 // cents by customer
+}
+
+func (o outcome) String() string {
+	return fmt.Sprintf("%d confirmed, %d canceled %v; %d units sold, %d cents charged", o.confirmed, o.canceled, o.reasons, o.units, o.cents)
+}
+
+// tally adds up the final orders of plans, checking that each is the
+// order that was asked for and that a confirmed one costs its items.
+func tally(t *testing.T, sh shop, plans []plannedOrder, final []orderView) outcome {
+	t.Helper()
+	sum := outcome{reasons: map[string]int{}, sold: map[string]int{}, spent: map[string]int64{}}
+	for i, o := range final {
+		if plans[i].deliverTwice {
+			sum.twice++
+		}
+		if o.CustomerID != plans[i].customer || !slices.Equal(o.Items, plans[i].items) {
+			t.Errorf("order %s is %s buying %v, but %s asked for %v", o.ID, o.CustomerID, o.Items, plans[i].customer, plans[i].items)
+		}
+		if o.Status != "CONFIRMED" {
+			sum.canceled++
+			sum.reasons[reasonKind(o.Reason)]++
+			continue
+		}
+		sum.confirmed++
+		if want := sh.totalOf(o.Items); o.TotalCents != want || want <= 0 {
+			t.Errorf("confirmed order %s costs %d cents, want %d (the sum of price × quantity)", o.ID, o.TotalCents, want)
+		}
+		for _, it := range o.Items {
+			sum.sold[it.ProductID] += it.Quantity
+			sum.units += it.Quantity
+		}
+		sum.spent[o.CustomerID] += o.TotalCents
+		sum.cents += o.TotalCents
+	}
+	return sum
+}
+
+// broken counts what breaks each invariant of a finished load.
+type broken struct {
+	products, wallets, payments int
+}
+
+// checkConserved checks, once every order is final, that stock and money
+// are conserved and that each confirmed order was paid once.
+func checkConserved(t *testing.T, a api, sh shop, final []orderView, sum outcome) broken {
+	t.Helper()
+	return broken{
+		products: checkStockConserved(t, a, sh.products, sum.sold),
+		wallets:  checkMoneyConserved(t, a, sh.customers, sum.spent),
+		payments: checkOnePaymentPerConfirmedOrder(t, a, final),
 	}
 }
 
@@ -124,10 +153,7 @@ type plannedOrder struct {
 }
 
 // placedOrder is order-svc's answer to POST /orders.
-type placedOrder struct {
-	orderView
-	CreatedAt time.Time `json:"createdAt"`
-}
+type placedOrder = orderView
 
 // openShop puts plentiful and scarce products in stock and fills the
 // wallets: one customer in five has only enough for an order or two.
@@ -159,8 +185,10 @@ func openShop(a api, rng *rand.Rand) shop {
 	return sh
 }
 
-// plan draws n orders of 1 to 3 distinct products, 1 to 3 units each.
-func (sh shop) plan(rng *rand.Rand, n int) []plannedOrder {
+// plan draws n orders of 1 to 3 distinct products, 1 to 3 units each;
+// each one is published once more after it is placed with the chance
+// twice.
+func (sh shop) plan(rng *rand.Rand, n int, twice float64) []plannedOrder {
 	plans := make([]plannedOrder, n)
 	for i := range plans {
 		var items []item
@@ -178,7 +206,7 @@ func (sh shop) plan(rng *rand.Rand, n int) []plannedOrder {
 			key:          "conserve-" + uid(),
 			customer:     sh.customers[rng.IntN(len(sh.customers))].id,
 			items:        items,
-			deliverTwice: rng.Float64() < deliveredTwiceChance,
+			deliverTwice: rng.Float64() < twice,
 		}
 	}
 	return plans
@@ -205,7 +233,7 @@ func placeConcurrently(t *testing.T, s *stack.Stack, plans []plannedOrder, worke
 	for range workers {
 		wg.Go(func() {
 			for i := range next {
-				placed[i], errs[i] = placeOnce(s, plans[i])
+				placed[i], _, errs[i] = placeOnce(s, plans[i])
 				if errs[i] == nil && plans[i].deliverTwice {
 					o := placed[i]
 					ev := orderCreated(o.ID, o.CustomerID, o.Items...)
@@ -229,57 +257,73 @@ func placeConcurrently(t *testing.T, s *stack.Stack, plans []plannedOrder, worke
 }
 
 // placeOnce posts an order, retrying with the same Idempotency-Key while
-// order-svc is unreachable or asks for a retry, so that it is placed once.
-func placeOnce(s *stack.Stack, p plannedOrder) (placedOrder, error) {
+// order-svc is unreachable or asks for a retry, for up to a minute, so
+// that it is placed once. It also says how many POSTs it took.
+func placeOnce(s *stack.Stack, p plannedOrder) (placedOrder, int, error) {
 	body := map[string]any{"customerId": p.customer, "items": p.items}
+	deadline := time.Now().Add(time.Minute)
+	pause := 100 * time.Millisecond
 	var last error
-	for range 5 {
+	for attempts := 1; ; attempts++ {
 		r, err := tryDo(http.MethodPost, s.URL(contracts.AppOrder)+"/orders", body, map[string]string{"Idempotency-Key": p.key})
 		switch {
 		case err != nil:
 			last = err
-			continue
 		case r.Status == http.StatusServiceUnavailable:
 			last = fmt.Errorf("503 %s", r.Body)
-			continue
 		case r.Status != http.StatusAccepted:
-			return placedOrder{}, fmt.Errorf("place order: %d %s", r.Status, r.Body)
+			return placedOrder{}, attempts, fmt.Errorf("place order: %d %s", r.Status, r.Body)
+		default:
+			var o placedOrder
+			err = json.Unmarshal(r.Body, &o)
+			return o, attempts, err
 		}
-		var o placedOrder
-		err = json.Unmarshal(r.Body, &o)
-		return o, err
+		if time.Now().Add(pause).After(deadline) {
+			return placedOrder{}, attempts, fmt.Errorf("place order, %d attempts in a minute: %v", attempts, last)
+		}
+		<-time.After(pause)
+		pause = min(2*pause, time.Second)
 	}
-	return placedOrder{}, fmt.Errorf("place order, 5 attempts: %v", last)
 }
 
 // finalOrders waits, within one deadline for them all, until every order
-// is CONFIRMED or CANCELED, and returns them in the same order.
-func finalOrders(t *testing.T, a api, placed []placedOrder, limit time.Duration) []orderView {
+// is CONFIRMED or CANCELED, and returns them in the same order. An order
+// that order-svc no longer knows after accepting it is lost: it fails the
+// test and is not waited for. It returns how many were lost.
+func finalOrders(t *testing.T, a api, placed []placedOrder, limit time.Duration) ([]orderView, int) {
 	t.Helper()
 	deadline := time.Now().Add(limit)
 	final := make([]orderView, len(placed))
+	lost := 0
 	for i, p := range placed {
 		for {
 			// The read waits for the end, so a pending order costs no busy loop.
-			r := a.do(http.MethodGet, a.s.URL(contracts.AppOrder)+"/orders/"+p.ID+"?wait=5s", nil, nil)
-			if r.Status == http.StatusOK {
+			r, err := tryDo(http.MethodGet, a.s.URL(contracts.AppOrder)+"/orders/"+p.ID+"?wait=5s", nil, nil)
+			if err == nil && r.Status == http.StatusNotFound {
+				if lost++; lost <= 10 {
+					t.Errorf("order %s was accepted (202) and is now unknown (404): lost", p.ID)
+				}
+				final[i] = p
+				break
+			}
+			if err == nil && r.Status == http.StatusOK {
 				final[i] = decodeInto[orderView](t, r)
-				if final[i].Status == "CONFIRMED" || final[i].Status == "CANCELED" {
+				if final[i].Final() {
 					break
 				}
 			}
 			if time.Now().After(deadline) {
-				t.Fatalf("waited %s for %d orders to finish; order %d is %d %s", limit, len(placed), i, r.Status, r.Body)
+				t.Fatalf("waited %s for %d orders to finish; order %d (%s) is %d %s (%v)", limit, len(placed), i, p.ID, r.Status, r.Body, err)
 			}
 		}
 	}
-	return final
+	return final, lost
 }
 
 // checkStockConserved waits, within a deadline, for no unit to be held,
 // then checks that each product's units are either on the shelf or sold
-// to a confirmed order.
-func checkStockConserved(t *testing.T, a api, products []stockedProduct, sold map[string]int) {
+// to a confirmed order. It returns how many products are wrong.
+func checkStockConserved(t *testing.T, a api, products []stockedProduct, sold map[string]int) int {
 	t.Helper()
 	var now map[string]stockView
 	held := 0
@@ -295,21 +339,24 @@ func checkStockConserved(t *testing.T, a api, products []stockedProduct, sold ma
 		}
 		return nil
 	})
-	var initial, onShelf, sales, missing int
+	var initial, onShelf, sales, missing, wrong int
 	for _, p := range products {
 		v := now[p.id]
 		initial, onShelf, sales = initial+p.initial, onShelf+v.Available, sales+sold[p.id]
 		if lost := p.initial - v.Available - sold[p.id]; lost != 0 || v.Reserved != 0 {
 			missing += lost
+			wrong++
 			t.Errorf("product %s (%d at first): available %d + sold to confirmed orders %d = %d, %d short; reserved %d, want 0",
 				p.id, p.initial, v.Available, sold[p.id], v.Available+sold[p.id], lost, v.Reserved)
 		}
 		if v.Sold != nil && *v.Sold != sold[p.id] {
+			wrong++
 			t.Errorf("product %s says %d sold, confirmed orders bought %d", p.id, *v.Sold, sold[p.id])
 		}
 	}
 	t.Logf("stock: %d units at first, %d on the shelves, %d sold to confirmed orders, %d unaccounted for; %d still reserved",
 		initial, onShelf, sales, missing, held)
+	return wrong
 }
 
 // stockView is GET /products/{id}; sold is shown by newer stock-svcs only.
@@ -319,8 +366,8 @@ type stockView struct {
 }
 
 // checkMoneyConserved checks that each wallet lost exactly what its
-// confirmed orders cost.
-func checkMoneyConserved(t *testing.T, a api, customers []customerWallet, spent map[string]int64) {
+// confirmed orders cost, and returns how many did not.
+func checkMoneyConserved(t *testing.T, a api, customers []customerWallet, spent map[string]int64) int {
 	t.Helper()
 	var wrong int
 	var drift int64
@@ -333,6 +380,7 @@ func checkMoneyConserved(t *testing.T, a api, customers []customerWallet, spent 
 		}
 	}
 	t.Logf("money: %d of %d wallets wrong, %d cents charged beyond confirmed orders", wrong, len(customers), drift)
+	return wrong
 }
 
 // paymentView is GET /payments/{orderId}.
@@ -345,8 +393,9 @@ type paymentView struct {
 }
 
 // checkOnePaymentPerConfirmedOrder checks that a confirmed order was
-// charged its total once, to its customer, and a canceled one not at all.
-func checkOnePaymentPerConfirmedOrder(t *testing.T, a api, orders []orderView) {
+// charged its total once, to its customer, and a canceled one not at all;
+// it returns how many orders were not.
+func checkOnePaymentPerConfirmedOrder(t *testing.T, a api, orders []orderView) int {
 	t.Helper()
 	wrong := 0
 	for _, o := range orders {
@@ -371,6 +420,7 @@ func checkOnePaymentPerConfirmedOrder(t *testing.T, a api, orders []orderView) {
 		}
 	}
 	t.Logf("payments: %d of %d orders with a wrong payment", wrong, len(orders))
+	return wrong
 }
 
 // poll runs check until it returns nil or limit passes, and returns its

@@ -116,22 +116,10 @@ func expectCrash(t *testing.T, s *stack.Stack, inst string) {
 // publishedOrderID finds on the orders topic the order a customer placed.
 func publishedOrderID(t *testing.T, s *stack.Stack, customer string) string {
 	t.Helper()
-	var id string
-	eventually(t, 10*time.Second, func() error {
-		events, err := topicEvents(s, contracts.TopicOrders)
-		if err != nil {
-			return err
+	return onStream(t, s, contracts.TopicOrders, "the OrderCreated of "+customer, func(e streamEvent) bool {
+		var ce struct {
+			Data contracts.OrderCreated `json:"data"`
 		}
-		for _, e := range events {
-			var ce struct {
-				Data contracts.OrderCreated `json:"data"`
-			}
-			if json.Unmarshal([]byte(e.Raw), &ce) == nil && ce.Data.CustomerID == customer {
-				id = ce.Data.OrderID
-				return nil
-			}
-		}
-		return errNotYet
-	}, "the OrderCreated of %s", customer)
-	return id
+		return json.Unmarshal([]byte(e.Raw), &ce) == nil && ce.Data.CustomerID == customer
+	}).OrderID
 }

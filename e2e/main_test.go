@@ -5,6 +5,7 @@ package e2e
 import (
 	"context"
 	"fmt"
+	"io"
 	"os"
 	"path/filepath"
 	"testing"
@@ -60,6 +61,14 @@ func startStack(logs *stack.LogBuffer, o stack.Options) (*stack.Stack, error) {
 		return nil, err
 	}
 	o.Root, o.Dir, o.Ports, o.Log = root, dir, ports, logs
+	// E2E_LOG_DIR keeps each stack's whole output in a file there.
+	if keep := os.Getenv("E2E_LOG_DIR"); keep != "" {
+		f, err := os.CreateTemp(keep, "stack-*.log")
+		if err != nil {
+			return nil, err
+		}
+		o.Log = io.MultiWriter(logs, f)
+	}
 	o.RedisAddr, o.OwnRedis = fmt.Sprintf("127.0.0.1:%d", redisPort), true
 	if o.LogLevel == "" {
 		o.LogLevel = "info"

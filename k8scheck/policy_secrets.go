@@ -149,9 +149,14 @@ func checkSecrets(m *Manifest) []error {
 }
 
 // checkRedisAuth: the development Redis requires the password that the
-// Components present, from the same Secret key, with protected mode on.
-// Without the StatefulSet (a Redis outside the cluster) there is nothing
-// to check here.
+// Components present, from the same Secret key, with protected mode on,
+// and keeps what it acknowledged in an append-only file on its volume,
+// written at every write and flushed to disk every second. Without the
+// StatefulSet (a Redis outside the cluster) there is nothing to check
+// here.
+// redisDataDir is where the development Redis keeps its files.
+const redisDataDir = "/data"
+
 func checkRedisAuth(m *Manifest) []error {
 	var redis *appsv1.StatefulSet
 	for _, s := range m.StatefulSets {
@@ -176,10 +181,16 @@ func checkRedisAuth(m *Manifest) []error {
 	}
 	var errs []error
 	argv := append(slices.Clone(c.Command), c.Args...)
-	for flag, want := range map[string]string{"--requirepass": "$(REDIS_PASSWORD)", "--protected-mode": "yes"} {
+	flags := map[string]string{"--requirepass": "$(REDIS_PASSWORD)", "--protected-mode": "yes",
+		"--appendonly": "yes", "--appendfsync": "everysec", "--dir": redisDataDir}
+	for _, flag := range slices.Sorted(maps.Keys(flags)) {
+		want := flags[flag]
 		if i := slices.Index(argv, flag); i < 0 || i+1 >= len(argv) || argv[i+1] != want {
 			errs = append(errs, fail("runs without %s %s", flag, want))
 		}
+	}
+	if !slices.ContainsFunc(c.VolumeMounts, func(v corev1.VolumeMount) bool { return v.MountPath == redisDataDir }) {
+		errs = append(errs, fail("has no volume at %s, where it keeps its data", redisDataDir))
 	}
 	for _, key := range slices.Sorted(maps.Keys(m.Dapr)) {
 		obj := m.Dapr[key]

@@ -4,6 +4,8 @@
 // replies into these.
 package sagaapi
 
+import "time"
+
 // The statuses an order ends in.
 const (
 	StatusConfirmed = "CONFIRMED"
@@ -25,6 +27,10 @@ type Order struct {
 	Reason     string `json:"reason"`
 	TotalCents int64  `json:"totalCents"`
 	History    []Step `json:"history"`
+	// CreatedAt is when order-svc accepted the order, UpdatedAt when its
+	// status last changed: for a final order, when the saga ended.
+	CreatedAt time.Time `json:"createdAt"`
+	UpdatedAt time.Time `json:"updatedAt"`
 }
 
 // Step is one status the order went through.

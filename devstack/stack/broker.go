@@ -20,7 +20,8 @@ const BrokerUser = "saga"
 // "rabbitmq" starts Debian's RabbitMQ; "kafka" runs franz-go's in-process
 // Kafka, a real Kafka protocol endpoint with no JVM and no data kept. It
 // returns the Options that put a stack on it (its component from
-// dapr/brokers/, its address and its password) and how to stop it.
+// dapr/brokers/, its address and its password, and for RabbitMQ how to
+// restart it) and how to stop it.
 func StartBroker(ctx context.Context, root, name string, log io.Writer) (o Options, stop func(), err error) {
 	password, err := randomToken()
 	if err != nil {
@@ -37,6 +38,7 @@ func StartBroker(ctx context.Context, root, name string, log io.Writer) (o Optio
 		o.PubSub = filepath.Join(root, "dapr", "brokers", "rabbitmq.yaml")
 		o.Addresses = map[string]string{"localhost:5672": r.Addr}
 		o.Secrets = map[string]string{"RABBITMQ_PASSWORD": password}
+		o.RestartBroker = r.Restart
 		return o, r.Stop, nil
 	case "kafka":
 		topics := []string{contracts.TopicOrders, contracts.TopicStock, contracts.TopicPayments, contracts.TopicDeadLetters}

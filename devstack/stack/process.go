@@ -15,10 +15,12 @@ import (
 // group, and the kernel kills it if the runner dies, so nothing is left
 // behind.
 type Proc struct {
-	Name string
-	cmd  *exec.Cmd
-	done chan struct{}
-	err  error
+	Name    string
+	cmd     *exec.Cmd
+	done    chan struct{}
+	err     error
+	started time.Time
+	ended   time.Time // when Wait returned; set before done is closed
 }
 
 // startProc starts bin with args and env, copying each output line to log
@@ -33,12 +35,13 @@ func startProc(name, bin string, args, env []string, log io.Writer) (*Proc, erro
 	}
 	cmd.Stdout, cmd.Stderr = w, w
 	err = cmd.Start()
+	started := time.Now()
 	w.Close()
 	if err != nil {
 		r.Close()
 		return nil, fmt.Errorf("start %s: %w", name, err)
 	}
-	p := &Proc{Name: name, cmd: cmd, done: make(chan struct{})}
+	p := &Proc{Name: name, cmd: cmd, done: make(chan struct{}), started: started}
 	copied := make(chan struct{})
 	go func() {
 		defer close(copied)
@@ -46,6 +49,7 @@ func startProc(name, bin string, args, env []string, log io.Writer) (*Proc, erro
 	}()
 	go func() {
 		p.err = cmd.Wait()
+		p.ended = time.Now()
 		// The output ends when every process that holds it has exited; a
 		// descendant that outlives the process must not hold Stop up.
 		select {
@@ -93,6 +97,18 @@ func (p *Proc) ExitCode() int {
 	}
 	return p.cmd.ProcessState.ExitCode()
 }
+
+// exitStatus says how the process ended ("signal: killed", "exit status
+// 0"), once it has.
+func (p *Proc) exitStatus() string {
+	if p.cmd.ProcessState != nil {
+		return p.cmd.ProcessState.String()
+	}
+	return fmt.Sprint(p.err)
+}
+
+// ran is how long the process ran, once it has ended.
+func (p *Proc) ran() time.Duration { return p.ended.Sub(p.started) }
 
 // Stop asks the process group to end, and kills it after grace.
 func (p *Proc) Stop(grace time.Duration) {

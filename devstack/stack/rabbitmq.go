@@ -11,6 +11,7 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
+	"sync"
 	"syscall"
 	"time"
 )
@@ -19,11 +20,16 @@ import (
 // another broker than Redis.
 type RabbitMQ struct {
 	Addr string // host:port of its AMQP listener
-	proc *Proc
+	bin  string
+	env  []string // node name, ports, config and data folder: the same at every start
 	dir  string
+	log  io.Writer
 	// stopEpmd is set when no Erlang port mapper ran before, so the one
 	// RabbitMQ started is stopped with it.
 	stopEpmd bool
+
+	mu   sync.Mutex // one Restart or Stop at a time
+	proc *Proc
 }
 
 // StartRabbitMQ starts Debian's rabbitmq-server (installing it when it can)
@@ -73,12 +79,22 @@ func StartRabbitMQ(ctx context.Context, password string, log io.Writer) (*Rabbit
 		"RABBITMQ_PID_FILE=" + filepath.Join(dir, "pid"),
 		"RABBITMQ_LOGS=-",
 	}
-	p, err := startProc("rabbitmq", bin, nil, env, log)
-	if err != nil {
+	r := &RabbitMQ{Addr: "127.0.0.1:" + amqp, bin: bin, env: env, dir: dir, log: log, stopEpmd: !epmdRan}
+	if err := r.launch(ctx); err != nil {
+		r.Stop()
 		return nil, err
 	}
-	r := &RabbitMQ{Addr: "127.0.0.1:" + amqp, proc: p, dir: dir, stopEpmd: !epmdRan}
-	err = waitFor(ctx, 60*time.Second, func(context.Context) error {
+	return r, nil
+}
+
+// launch starts the server and waits until it takes connections.
+func (r *RabbitMQ) launch(ctx context.Context) error {
+	p, err := startProc("rabbitmq", r.bin, nil, r.env, r.log)
+	if err != nil {
+		return err
+	}
+	r.proc = p
+	return waitFor(ctx, 60*time.Second, func(context.Context) error {
 		if p.Exited() {
 			return stopWaiting{fmt.Errorf("rabbitmq-server exited with code %d", p.ExitCode())}
 		}
@@ -87,27 +103,46 @@ func StartRabbitMQ(ctx context.Context, password string, log io.Writer) (*Rabbit
 		}
 		return nil
 	})
-	if err != nil {
-		r.Stop()
-		return nil, err
+}
+
+// Restart stops the server gracefully and starts it again on the same
+// ports, node name, configuration and data folder, so that its durable
+// queues and persistent messages survive, and returns once it takes
+// connections again.
+func (r *RabbitMQ) Restart(ctx context.Context) error {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.halt()
+	if err := r.launch(ctx); err != nil {
+		return fmt.Errorf("restart RabbitMQ: %w", err)
 	}
-	return r, nil
+	return nil
 }
 
 // Stop stops the server, and the Erlang port mapper if it started it, and
-// removes its data. The Erlang VM runs in a session of its own, under the
-// rabbitmq user, so it is stopped by the process id it wrote.
+// removes its data.
 func (r *RabbitMQ) Stop() {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.halt()
+	if r.stopEpmd {
+		_ = exec.Command("epmd", "-kill").Run()
+	}
+	os.RemoveAll(r.dir)
+}
+
+// halt stops the server gracefully and waits until it has ended. The
+// Erlang VM runs in a session of its own, under the rabbitmq user, so it
+// is stopped by the process id it wrote, SIGTERM first.
+func (r *RabbitMQ) halt() {
 	if b, err := os.ReadFile(filepath.Join(r.dir, "pid")); err == nil {
 		if pid, err := strconv.Atoi(strings.TrimSpace(string(b))); err == nil && pid > 0 {
 			stopPid(pid, 20*time.Second)
 		}
 	}
-	r.proc.Stop(20 * time.Second)
-	if r.stopEpmd {
-		_ = exec.Command("epmd", "-kill").Run()
+	if r.proc != nil {
+		r.proc.Stop(20 * time.Second)
 	}
-	os.RemoveAll(r.dir)
 }
 
 func listening(addr string) bool {

@@ -10,6 +10,7 @@ import (
 	"net/http"
 	"path/filepath"
 	"strconv"
+	"strings"
 	"sync"
 	"time"
 )
@@ -20,7 +21,7 @@ type Options struct {
 	Dir       string           // working folder (binaries, resources, Redis data)
 	RedisAddr string           // Redis to use or start
 	OwnRedis  bool             // always start a fresh Redis, never reuse one
-	Persist   bool             // keep Redis snapshots in Dir
+	Persist   bool             // keep Redis's data in Dir, durably (an append-only file)
 	Ports     map[string]Ports // per app; DefaultPorts when nil
 	Resources string           // component folder; dapr/components when empty
 	// PubSub, when set, is a pub/sub component file used instead of the
@@ -53,6 +54,19 @@ type Options struct {
 	// DaprArgs, when set, gives extra flags for the sidecar of an instance
 	// (to enable its profiler on a port of its own, say).
 	DaprArgs func(instance string) []string
+	// Supervise restarts every process the stack started (each instance,
+	// each sidecar, and Redis when the stack started it) whenever it
+	// dies, whatever ended it (a crash, a signal, Proc.Stop, a clean
+	// exit), as a kubelet would: with the binary, args and env of its
+	// last start, after a backoff of its own of 1 s, doubling with each
+	// consecutive restart up to 30 s, back to 1 s after a run of 60 s.
+	// Each restart is logged to Log by "supervisor". Only Stop ends a
+	// process for good, and StartApp replaces one.
+	Supervise bool
+	// RestartBroker, when set (by StartBroker, for a broker that can be),
+	// stops the stack's broker gracefully and starts it again with the
+	// same ports and data, returning once it takes connections.
+	RestartBroker func(ctx context.Context) error
 }
 
 // Stack is a running local saga.
@@ -71,9 +85,7 @@ type Stack struct {
 	resources string
 	config    string
 
-	mu    sync.Mutex
-	apps  map[string]*Proc
-	sides map[string]*Proc
+	procs *processes
 }
 
 // URL is the base URL of an app's HTTP API.
@@ -108,7 +120,7 @@ func Start(ctx context.Context, o Options) (*Stack, error) {
 		return nil, err
 	}
 	s := &Stack{Opts: o, Ports: o.Ports, Tokens: o.Tokens, bins: filepath.Join(o.Dir, "bin"), config: o.DaprConfig,
-		apps: map[string]*Proc{}, sides: map[string]*Proc{}, appOf: map[string]string{}}
+		appOf: map[string]string{}, procs: newProcesses(o.Supervise, o.Log)}
 	for _, app := range Apps {
 		s.Instances = append(s.Instances, app)
 		s.appOf[app] = app
@@ -140,6 +152,12 @@ func Start(ctx context.Context, o Options) (*Stack, error) {
 	if err != nil {
 		return nil, err
 	}
+	if p := s.Redis.process(); p != nil {
+		if err := s.procs.add("redis", p, s.Redis.launch); err != nil {
+			s.Stop()
+			return nil, err
+		}
+	}
 	addrs := map[string]string{"localhost:6379": s.Redis.Addr}
 	for k, v := range o.Addresses {
 		addrs[k] = v
@@ -158,7 +176,9 @@ func Start(ctx context.Context, o Options) (*Stack, error) {
 			return nil, err
 		}
 	}
-	if err := s.WaitReady(ctx, s.Instances...); err != nil {
+	// A process that dies before the stack is first ready fails the
+	// start, supervised or not: it is broken, not unlucky.
+	if err := s.waitReady(ctx, true, s.Instances...); err != nil {
 		s.Stop()
 		return nil, err
 	}
@@ -170,14 +190,10 @@ func (s *Stack) startSidecar(inst string) error {
 	if s.Opts.DaprArgs != nil {
 		extra = s.Opts.DaprArgs(inst)
 	}
-	p, err := s.StartSidecar(s.appOf[inst], s.Ports[inst], s.resources, extra...)
-	if err != nil {
-		return err
-	}
-	s.mu.Lock()
-	s.sides[inst] = p
-	s.mu.Unlock()
-	return nil
+	_, err := s.procs.run(inst+"/dapr", func() (*Proc, error) {
+		return s.StartSidecar(s.appOf[inst], s.Ports[inst], s.resources, extra...)
+	})
+	return err
 }
 
 // StartSidecar starts a daprd for appID on ports p with the components of
@@ -194,7 +210,8 @@ func (s *Stack) StartSidecar(appID string, p Ports, resources string, extra ...s
 }
 
 // StartApp starts (or starts again) one instance of a service, with extra
-// env.
+// env, stopping first its process if one still runs. When the stack
+// supervises, the new process is the one it restarts, with that env.
 func (s *Stack) StartApp(inst string, env ...string) error {
 	app := s.appOf[inst]
 	p := s.Ports[inst]
@@ -208,48 +225,27 @@ func (s *Stack) StartApp(inst string, env ...string) error {
 	vars = append(vars, s.Tokens.appEnv(app)...)
 	vars = append(vars, s.Opts.Env[app]...)
 	vars = append(vars, env...)
-	proc, err := startProc(inst, filepath.Join(s.bins, app), nil, vars, s.Opts.Log)
-	if err != nil {
-		return err
-	}
-	s.mu.Lock()
-	s.apps[inst] = proc
-	s.mu.Unlock()
-	return nil
+	_, err := s.procs.run(inst, func() (*Proc, error) {
+		return startProc(inst, filepath.Join(s.bins, app), nil, vars, s.Opts.Log)
+	})
+	return err
 }
 
-// App is the running process of a service instance.
-func (s *Stack) App(inst string) *Proc {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.apps[inst]
-}
+// App is the running process of a service instance: the last one
+// started, by StartApp or by the supervisor.
+func (s *Stack) App(inst string) *Proc { return s.procs.get(inst) }
 
 // Sidecar is the running daprd of a service instance.
-func (s *Stack) Sidecar(inst string) *Proc {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.sides[inst]
-}
+func (s *Stack) Sidecar(inst string) *Proc { return s.procs.get(inst + "/dapr") }
 
 // Pids lists the process id of every process of the stack by name:
 // instances, their sidecars ("<instance>/dapr") and "redis" when the stack
 // started it.
-func (s *Stack) Pids() map[string]int {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	out := map[string]int{}
-	for name, p := range s.apps {
-		out[name] = p.Pid()
-	}
-	for name, p := range s.sides {
-		out[name+"/dapr"] = p.Pid()
-	}
-	if s.Redis != nil && s.Redis.proc != nil {
-		out["redis"] = s.Redis.proc.Pid()
-	}
-	return out
-}
+func (s *Stack) Pids() map[string]int { return s.procs.pids() }
+
+// Restarts counts the supervisor's restarts so far, by the names of Pids;
+// a process never restarted is left out.
+func (s *Stack) Restarts() map[string]int { return s.procs.restartCounts() }
 
 // ResourcesDir is the folder of the components the sidecars load.
 func (s *Stack) ResourcesDir() string { return s.resources }
@@ -263,16 +259,21 @@ func (s *Stack) DaprURL(inst string) string {
 }
 
 // WaitReady waits until each app answers /readyz and its sidecar has
-// loaded its subscriptions.
+// loaded its subscriptions. Unless the stack supervises (and so starts
+// it again), a process of theirs that has exited ends the wait.
 func (s *Stack) WaitReady(ctx context.Context, apps ...string) error {
+	return s.waitReady(ctx, !s.Opts.Supervise, apps...)
+}
+
+func (s *Stack) waitReady(ctx context.Context, failOnExit bool, apps ...string) error {
 	for _, app := range apps {
 		url := s.URL(app) + "/readyz"
 		side := fmt.Sprintf("http://127.0.0.1:%d/v1.0/healthz", s.Ports[app].DaprHTTP)
 		err := waitFor(ctx, 60*time.Second, func(ctx context.Context) error {
-			if p := s.App(app); p != nil && p.Exited() {
+			if p := s.App(app); failOnExit && p != nil && p.Exited() {
 				return stopWaiting{fmt.Errorf("%s exited with code %d", app, p.ExitCode())}
 			}
-			if p := s.Sidecar(app); p != nil && p.Exited() {
+			if p := s.Sidecar(app); failOnExit && p != nil && p.Exited() {
 				return stopWaiting{fmt.Errorf("the sidecar of %s exited with code %d", app, p.ExitCode())}
 			}
 			if err := httpOK(ctx, url); err != nil {
@@ -300,20 +301,32 @@ func httpOK(ctx context.Context, url string) error {
 	return nil
 }
 
-// Stop stops every process the stack started, services first.
+// Stop stops every process the stack started, services first, then the
+// sidecars, then Redis. Nothing is restarted once it has begun: a
+// restart either happened before, and its process is stopped here, or
+// does not happen.
 func (s *Stack) Stop() {
-	s.mu.Lock()
-	apps, sides := s.apps, s.sides
-	s.mu.Unlock()
-	var wg sync.WaitGroup
-	for _, group := range []map[string]*Proc{apps, sides} {
+	var services, sidecars, redis []*Proc
+	for name, p := range s.procs.halt() {
+		switch {
+		case name == "redis":
+			redis = append(redis, p)
+		case strings.HasSuffix(name, "/dapr"):
+			sidecars = append(sidecars, p)
+		default:
+			services = append(services, p)
+		}
+	}
+	for _, group := range [][]*Proc{services, sidecars, redis} {
+		var wg sync.WaitGroup
 		for _, p := range group {
 			wg.Add(1)
-			go func(p *Proc) { defer wg.Done(); p.Stop(10 * time.Second) }(p)
+			go func() { defer wg.Done(); p.Stop(10 * time.Second) }()
 		}
 		wg.Wait()
 	}
 	if s.Redis != nil {
 		s.Redis.Stop()
 	}
+	s.procs.waitWatchers()
 }

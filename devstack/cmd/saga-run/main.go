@@ -1,6 +1,6 @@
 // Command saga-run runs the whole saga locally in the foreground, as
 // `make run` does: Redis, three Dapr sidecars and three services, until
-// Ctrl-C.
+// Ctrl-C. A process that dies is started again, and the restart logged.
 package main
 
 import (
@@ -44,7 +44,7 @@ func run() error {
 		return err
 	}
 	defer stopBroker()
-	opts.Root, opts.Dir, opts.RedisAddr, opts.Persist = root, ".dev/run", redisAddr, true
+	opts.Root, opts.Dir, opts.RedisAddr, opts.Persist, opts.Supervise = root, ".dev/run", redisAddr, true, true
 	opts.Tokens, opts.BindAddress = tokens, os.Getenv("BIND_ADDRESS")
 	opts.Log, opts.LogLevel, opts.DaprLog = os.Stdout, os.Getenv("LOG_LEVEL"), envOr("DAPR_LOG_LEVEL", "warn")
 	s, err := stack.Start(ctx, opts)
@@ -65,12 +65,9 @@ func run() error {
 		promURL = prom.URL
 	}
 	printReady(s, time.Since(began), promURL)
-	select {
-	case <-ctx.Done():
-		fmt.Println("\nstopping...")
-	case name := <-exited(s):
-		return fmt.Errorf("%s stopped unexpectedly", name)
-	}
+	<-ctx.Done()
+	fmt.Println("\nstopping...")
+	printRestarts(s.Restarts())
 	return nil
 }
 
@@ -79,16 +76,4 @@ func envOr(key, def string) string {
 		return v
 	}
 	return def
-}
-
-// exited tells when any service process ends on its own.
-func exited(s *stack.Stack) <-chan string {
-	out := make(chan string, len(stack.Apps))
-	for _, app := range stack.Apps {
-		go func(app string, p *stack.Proc) {
-			<-p.Done()
-			out <- app
-		}(app, s.App(app))
-	}
-	return out
 }

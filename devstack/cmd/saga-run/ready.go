@@ -4,7 +4,10 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"maps"
 	"net/http"
+	"slices"
+	"strings"
 	"time"
 
 	"github.com/example/order-saga/contracts"
@@ -70,10 +73,25 @@ Catalog and wallet; changing them takes the admin token:
   curl -s %s/wallets/alice
   curl -s -H "Authorization: Bearer $ADMIN_TOKEN" -X PUT %s/wallets/alice -H 'Content-Type: application/json' -d '{"balanceCents":100000}'
 
-%sLogs follow. Ctrl-C stops everything this run started.
+%sLogs follow; a process that dies is started again, as the "supervisor" lines say.
+Ctrl-C stops everything this run started.
 
 `, took.Seconds(), order, stock, pay, s.Redis.Addr, redis, s.Tokens.Admin, stack.TokensFile, stack.TokensFile,
 		order, order, stock, pay, pay, prometheusHint(promURL))
+}
+
+// printRestarts says how often the supervisor restarted each process, if
+// it did: "restarts: order-svc 1, order-svc/dapr 2".
+func printRestarts(counts map[string]int) {
+	if len(counts) == 0 {
+		return
+	}
+	names := slices.Sorted(maps.Keys(counts))
+	parts := make([]string, len(names))
+	for i, name := range names {
+		parts[i] = fmt.Sprintf("%s %d", name, counts[name])
+	}
+	fmt.Println("restarts: " + strings.Join(parts, ", "))
 }
 
 func prometheusHint(url string) string {

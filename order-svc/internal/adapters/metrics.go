@@ -16,6 +16,7 @@ type Metrics struct {
 	finished *prometheus.CounterVec
 	duration prometheus.Histogram
 	pending  prometheus.Gauge
+	redriven prometheus.Counter
 }
 
 // NewMetrics registers the business metrics on the shared registry.
@@ -32,12 +33,15 @@ func NewMetrics(shared *obs.Metrics) *Metrics {
 		finished: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "saga_orders_finished_total", Help: "Orders that reached a final status, by status.",
 		}, []string{"status"}),
+		redriven: prometheus.NewCounter(prometheus.CounterOpts{
+			Name: "saga_orders_redriven_total", Help: "Open orders whose OrderCreated was published again because they stayed open too long.",
+		}),
 		duration: prometheus.NewHistogram(prometheus.HistogramOpts{
 			Name: "saga_order_duration_seconds", Help: "Time from an order's creation to its final status.",
 			Buckets: []float64{.005, .01, .025, .05, .1, .25, .5, 1, 2.5, 5, 10, 30, 60},
 		}),
 	}
-	shared.Registry.MustRegister(m.created, m.finished, m.duration, m.pending)
+	shared.Registry.MustRegister(m.created, m.finished, m.duration, m.pending, m.redriven)
 	// Both statuses are present from the start, so rates work at once.
 	m.finished.WithLabelValues("confirmed")
 	m.finished.WithLabelValues("canceled")
@@ -49,6 +53,9 @@ func (m *Metrics) OrderCreated() {
 	m.created.Inc()
 	m.pending.Inc()
 }
+
+// OrderRedriven implements app.Metrics.
+func (m *Metrics) OrderRedriven() { m.redriven.Inc() }
 
 // OrderFinished implements app.Metrics.
 func (m *Metrics) OrderFinished(o order.Order) {

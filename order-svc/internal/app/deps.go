@@ -44,9 +44,11 @@ type Events interface {
 // Metrics is told of business events. OrderCreated is told when an order
 // is first stored, whichever path stored it. EventContradicting is told of
 // each delivery of an event that contradicts its order, with the event's
-// type (a contracts type constant).
+// type (a contracts type constant). OrderRedriven is told of each open
+// order announced again.
 type Metrics interface {
 	OrderCreated()
 	OrderFinished(o order.Order)
 	EventContradicting(eventType string)
+	OrderRedriven()
 }

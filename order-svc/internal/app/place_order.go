@@ -82,6 +82,7 @@ func (h PlaceOrderHandler) Handle(ctx context.Context, cmd PlaceOrder) (o order.
 	if err := h.Events.OrderCreated(ctx, o); err != nil {
 		return o, false, err
 	}
+	h.Redrive.track(id, now)
 	faults.Crash(h.Log, contracts.FaultOrderBeforePersist)
 	stored, err := h.store(ctx, o)
 	if err != nil {

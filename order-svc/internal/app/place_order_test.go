@@ -39,6 +39,7 @@ type nopMetrics struct{}
 func (nopMetrics) OrderCreated()             {}
 func (nopMetrics) OrderFinished(order.Order) {}
 func (nopMetrics) EventContradicting(string) {}
+func (nopMetrics) OrderRedriven()            {}
 
 type fixture struct {
 	place  app.PlaceOrderHandler

@@ -22,7 +22,8 @@ type watchingMetrics struct {
 	contradicting []string
 }
 
-func (w *watchingMetrics) OrderCreated() {}
+func (w *watchingMetrics) OrderCreated()  {}
+func (w *watchingMetrics) OrderRedriven() {}
 
 func (w *watchingMetrics) OrderFinished(o order.Order) {
 	w.mu.Lock()

@@ -21,10 +21,14 @@ type StoreCreatedHandler struct {
 	Tracker
 }
 
-// Handle stores the order unless it is stored already.
+// Handle stores the order unless it is stored already, and keeps it
+// until it finishes when it is still open.
 func (h StoreCreatedHandler) Handle(ctx context.Context, cmd StoreCreated) error {
-	_, err := h.apply(ctx, cmd.OrderID, func(o *order.Order) bool {
+	o, err := h.apply(ctx, cmd.OrderID, func(o *order.Order) bool {
 		return o.Place(cmd.OrderID, cmd.CustomerID, cmd.Items, cmd.CreatedAt)
 	})
+	if err == nil && !o.Status.Final() {
+		h.Redrive.track(cmd.OrderID, cmd.CreatedAt)
+	}
 	return err
 }

@@ -23,6 +23,8 @@ type Tracker struct {
 	Metrics Metrics
 	Log     *slog.Logger
 	Waiters *FinishWaiters
+	// Redrive, when set, keeps the orders stored here until they finish.
+	Redrive *Redriver
 }
 
 // apply runs fn on the stored order, and reports this change when it is
@@ -43,6 +45,7 @@ func (t Tracker) apply(ctx context.Context, id string, fn func(o *order.Order) b
 		t.Metrics.OrderCreated()
 	}
 	if finished {
+		t.Redrive.forget(id)
 		t.Waiters.finished(id, after)
 		t.Metrics.OrderFinished(after)
 		t.Log.InfoContext(ctx, "order finished", "orderId", id, "status", after.Status, "reason", after.Reason)
@@ -140,6 +143,11 @@ const watchBatch = 100
 // wait for, in reads of up to watchBatch orders, and hands over those that
 // another instance finished. It reads nothing while nobody waits.
 func (f *FinishWaiters) Watch(ctx context.Context, orders Orders, period time.Duration, log *slog.Logger) {
+	every(ctx, period, func() { f.look(ctx, orders, log) })
+}
+
+// every calls fn every period until ctx ends.
+func every(ctx context.Context, period time.Duration, fn func()) {
 	tick := time.NewTicker(period)
 	defer tick.Stop()
 	for {
@@ -147,20 +155,25 @@ func (f *FinishWaiters) Watch(ctx context.Context, orders Orders, period time.Du
 		case <-ctx.Done():
 			return
 		case <-tick.C:
+			fn()
 		}
-		f.mu.Lock()
-		ids := slices.Collect(maps.Keys(f.waiting))
-		f.mu.Unlock()
-		for batch := range slices.Chunk(ids, watchBatch) {
-			found, err := orders.GetMany(ctx, batch)
-			if err != nil {
-				log.WarnContext(ctx, "waiting reads not looked at", "orders", len(batch), "error", err)
-				break
-			}
-			for id, o := range found {
-				if o.Placed && o.Status.Final() {
-					f.finished(id, o)
-				}
+	}
+}
+
+// look hands over the waited-for orders another instance finished.
+func (f *FinishWaiters) look(ctx context.Context, orders Orders, log *slog.Logger) {
+	f.mu.Lock()
+	ids := slices.Collect(maps.Keys(f.waiting))
+	f.mu.Unlock()
+	for batch := range slices.Chunk(ids, watchBatch) {
+		found, err := orders.GetMany(ctx, batch)
+		if err != nil {
+			log.WarnContext(ctx, "waiting reads not looked at", "orders", len(batch), "error", err)
+			return
+		}
+		for id, o := range found {
+			if o.Placed && o.Status.Final() {
+				f.finished(id, o)
 			}
 		}
 	}

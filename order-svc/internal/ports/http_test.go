@@ -52,6 +52,7 @@ type contradictions struct {
 
 func (*contradictions) OrderCreated()             {}
 func (*contradictions) OrderFinished(order.Order) {}
+func (*contradictions) OrderRedriven()            {}
 func (c *contradictions) EventContradicting(eventType string) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
