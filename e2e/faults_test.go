@@ -192,9 +192,10 @@ type faultRig struct {
 	done []doneFault
 }
 
-// schedule lists the faults of a run: each service and the sidecar of
-// one instance of each killed, Redis killed, one stock-svc instance
-// stalled, and the broker restarted when it is not Redis.
+// schedule lists the faults of a run: each service and each sidecar
+// killed, Redis killed, one stock-svc instance stalled (after its sidecar
+// was killed and came back), and the broker restarted when it is not
+// Redis.
 func (r *faultRig) schedule(broker string) []fault {
 	kill := func(name string) fault {
 		return fault{name: "kill -9 " + name, apply: func(ctx context.Context) error { return r.kill(ctx, name) }}
@@ -202,6 +203,7 @@ func (r *faultRig) schedule(broker string) []fault {
 	stalled := contracts.AppStock + "-2"
 	fs := []fault{
 		kill(contracts.AppOrder),
+		kill(stalled + "/dapr"),
 		kill(contracts.AppStock + "/dapr"),
 		kill(contracts.AppPayment),
 		{name: fmt.Sprintf("SIGSTOP %s and its sidecar for %s", stalled, stallFor), alongside: true,
@@ -210,6 +212,7 @@ func (r *faultRig) schedule(broker string) []fault {
 		kill("redis"),
 		kill(contracts.AppStock),
 		kill(contracts.AppPayment + "/dapr"),
+		kill(contracts.AppPayment + "-2/dapr"),
 	}
 	if r.o.RestartBroker != nil {
 		fs = append(fs, fault{name: "restart " + broker, apply: func(ctx context.Context) error {
