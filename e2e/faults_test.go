@@ -102,10 +102,11 @@ func runFaults(t *testing.T, broker string, load faultLoad) {
 	placed, retried := placeAtRate(t, s, plans, load.rate)
 	loadEnded := time.Now()
 	<-faultsDone
-	lastFault := began
+	var over time.Duration // when the last fault was over, after began
 	for _, f := range rig.done {
-		lastFault = maxTime(lastFault, began.Add(f.at+f.backIn))
+		over = max(over, f.at+f.backIn)
 	}
+	lastFault := began.Add(over)
 	cancel()
 	<-dupDone
 
@@ -264,7 +265,7 @@ func (r *faultRig) kill(ctx context.Context, name string) error {
 	if err := syscall.Kill(old, syscall.SIGKILL); err != nil {
 		return err
 	}
-	err := pollCtx(ctx, func() error {
+	err := poll(time.Minute, func() error {
 		if pid := r.s.Pids()[name]; pid == 0 || pid == old {
 			return fmt.Errorf("%s not started again", name)
 		}
@@ -297,28 +298,6 @@ func (r *faultRig) stall(ctx context.Context, inst string, d time.Duration) erro
 		}
 	}
 	return r.s.WaitReady(ctx, inst)
-}
-
-func maxTime(a, b time.Time) time.Time {
-	if a.After(b) {
-		return a
-	}
-	return b
-}
-
-// pollCtx runs check until it returns nil or ctx ends.
-func pollCtx(ctx context.Context, check func() error) error {
-	for {
-		err := check()
-		if err == nil {
-			return nil
-		}
-		select {
-		case <-ctx.Done():
-			return fmt.Errorf("%w: %v", ctx.Err(), err)
-		case <-time.After(20 * time.Millisecond):
-		}
-	}
 }
 
 // sagaTimes are the durations of the sagas of final orders, from the

@@ -169,7 +169,7 @@ func lookPath(t *testing.T, name string) string {
 	t.Helper()
 	bin, err := exec.LookPath(name)
 	if err != nil {
-		t.Skipf("no %s: %v", name, err)
+		t.Fatalf("no %s: %v (coreutils provides it)", name, err)
 	}
 	return bin
 }

@@ -85,12 +85,7 @@ func newProcesses(supervise bool, log io.Writer) *processes {
 // it starts again.
 func (ps *processes) run(name string, start func() (*Proc, error)) (*Proc, error) {
 	ps.mu.Lock()
-	u := ps.units[name]
-	if u == nil {
-		u = &unit{}
-		ps.units[name] = u
-	}
-	u.gen++ // the watcher of the old process must not start it again
+	u := ps.takeLocked(name)
 	old := u.proc
 	ps.mu.Unlock()
 	if old != nil {
@@ -117,14 +112,20 @@ func (ps *processes) add(name string, p *Proc, start func() (*Proc, error)) erro
 	if ps.stopping {
 		return errStopped
 	}
+	ps.adoptLocked(name, ps.takeLocked(name), p, start)
+	return nil
+}
+
+// takeLocked is the unit of name, made if new, in a new generation: the
+// watcher of its old process must not start it again.
+func (ps *processes) takeLocked(name string) *unit {
 	u := ps.units[name]
 	if u == nil {
 		u = &unit{}
 		ps.units[name] = u
 	}
 	u.gen++
-	ps.adoptLocked(name, u, p, start)
-	return nil
+	return u
 }
 
 // adoptLocked makes p the process of u. A start by hand begins a new run
