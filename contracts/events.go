@@ -68,9 +68,14 @@ type StockReserved struct {
 }
 
 // StockFailed is published by stock-svc when any item cannot be held.
+// Like StockReserved, it carries what the order was for when stock-svc
+// knows it, so that order-svc can store an order from the first step it
+// hears of, whichever that is (see order-svc's RecordStepHandler).
 type StockFailed struct {
 	Header
-	Reason string `json:"reason"`
+	Reason     string `json:"reason"`
+	CustomerID string `json:"customerId,omitempty"`
+	Items      []Item `json:"items,omitempty"`
 }
 
 // PaymentCompleted is published by payment-svc when the wallet is charged.

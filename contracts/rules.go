@@ -136,6 +136,10 @@ func (e StockReserved) Validate() error {
 func (e StockFailed) Validate() error {
 	var errs FieldErrors
 	e.check(&errs, TypeStockFailed)
+	if e.CustomerID != "" || len(e.Items) > 0 {
+		checkCustomer(&errs, e.CustomerID)
+		checkItems(&errs, e.Items)
+	}
 	return errs.Err()
 }
 

@@ -67,8 +67,8 @@ func TestNoEventIsLostWhenAServiceDiesMidWay(t *testing.T) {
 		expectCrash(t, s, contracts.AppOrder)
 		restart(t, s, contracts.AppOrder)
 
-		// Nobody retries: order-svc's own subscription stores the order
-		// from the event it published before dying.
+		// Nobody retries: stock-svc's answer to the event published before
+		// dying tells what the order is for, and order-svc stores it.
 		id := publishedOrderID(t, s, c)
 		if o := a.finalOrder(id); o.Status != "CONFIRMED" || o.CustomerID != c {
 			t.Fatalf("order %+v, want CONFIRMED for %s", o, c)

@@ -86,8 +86,8 @@ func TestSecurityADeliveryOverTheSizeLimitIsDroppedEvenWithTheAppToken(t *testin
 	}{
 		{"an OrderCreated of 70 KB to stock-svc, which would take units", contracts.AppStock, contracts.TopicOrders,
 			func(id string) any { return v.takingUnits(id) }},
-		{"an OrderCreated of 70 KB to order-svc, which would store an order", contracts.AppOrder, contracts.TopicOrders,
-			func(id string) any { return v.takingUnits(id) }},
+		{"a PaymentCompleted of 70 KB to order-svc, which would confirm the pending order", contracts.AppOrder, contracts.TopicPayments,
+			func(string) any { return v.confirmingThePending() }},
 		{"a StockReserved of 70 KB to payment-svc, which would debit the wallet", contracts.AppPayment, contracts.TopicStock,
 			func(string) any { return v.debitingTheWallet() }},
 		{"a StockReserved of 70 KB to order-svc, which would reserve the pending order", contracts.AppOrder, contracts.TopicStock,

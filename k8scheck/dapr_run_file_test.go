@@ -153,6 +153,9 @@ func TestTheDaprCLIRunFileMatchesTheLocalRunner(t *testing.T) {
 		if a.Env["PORT"] != strconv.Itoa(p.App) || a.Env["BIND_ADDRESS"] != "127.0.0.1" {
 			t.Errorf("%s: env PORT %q and BIND_ADDRESS %q, want %d and 127.0.0.1", a.AppID, a.Env["PORT"], a.Env["BIND_ADDRESS"], p.App)
 		}
+		if rate, err := stack.SamplingRate(filepath.Join(root, f.Common.ConfigFilePath)); err != nil || a.Env["TRACE_SAMPLING_RATE"] != rate {
+			t.Errorf("%s: env TRACE_SAMPLING_RATE %q, want %q, the samplingRate of %s (%v)", a.AppID, a.Env["TRACE_SAMPLING_RATE"], rate, f.Common.ConfigFilePath, err)
+		}
 		for flag, value := range a.flags(f.Common) {
 			wantValue, ok := runner[flag]
 			if !ok {

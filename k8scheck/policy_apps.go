@@ -12,6 +12,7 @@ import (
 	corev1 "k8s.io/api/core/v1"
 	policyv1 "k8s.io/api/policy/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/apimachinery/pkg/labels"
 	"k8s.io/apimachinery/pkg/util/intstr"
 )
@@ -81,8 +82,9 @@ func appProblems(m *Manifest, ref *Reference, d *appsv1.Deployment, appID string
 	if n, err := strconv.Atoi(ann["dapr.io/app-health-probe-interval"]); err != nil || n <= 0 {
 		add("annotation dapr.io/app-health-probe-interval %q is not a positive number of seconds", ann["dapr.io/app-health-probe-interval"])
 	}
-	if cfg := ann["dapr.io/config"]; m.Dapr["Configuration/"+cfg] == nil {
-		add("annotation dapr.io/config %q names no Configuration in the manifests", cfg)
+	config := m.Dapr["Configuration/"+ann["dapr.io/config"]]
+	if config == nil {
+		add("annotation dapr.io/config %q names no Configuration in the manifests", ann["dapr.io/config"])
 	}
 
 	if len(d.Spec.Template.Spec.Containers) != 1 {
@@ -106,6 +108,14 @@ func appProblems(m *Manifest, ref *Reference, d *appsv1.Deployment, appID string
 	}
 	if env := envValue(c, "BIND_ADDRESS"); env != bindAddress {
 		add("env BIND_ADDRESS is %q, want %s: probes and the Service reach the pod IP", env, bindAddress)
+	}
+	if config != nil {
+		// A trace the app starts keeps the app's decision all the way, so
+		// the app must sample as its sidecar does.
+		rate, _, _ := unstructured.NestedString(config.Object, "spec", "tracing", "samplingRate")
+		if env := envValue(c, "TRACE_SAMPLING_RATE"); env != rate {
+			add("env TRACE_SAMPLING_RATE is %q, want %q, the samplingRate of Configuration %s", env, rate, config.GetName())
+		}
 	}
 	for _, key := range []string{"dapr.io/app-port", "prometheus.io/port"} {
 		if ann[key] != strconv.Itoa(int(port)) {

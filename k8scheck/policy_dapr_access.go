@@ -29,7 +29,7 @@ const trustDomain = "public"
 // publishes there. An app missing from a scope would be allowed every
 // topic, so each one is named.
 var topicScopes = map[string]struct{ publishes, subscribes []string }{
-	contracts.AppOrder:   {[]string{contracts.TopicOrders}, []string{contracts.TopicOrders, contracts.TopicStock, contracts.TopicPayments}},
+	contracts.AppOrder:   {[]string{contracts.TopicOrders}, []string{contracts.TopicStock, contracts.TopicPayments}},
 	contracts.AppStock:   {[]string{contracts.TopicStock}, []string{contracts.TopicOrders, contracts.TopicPayments}},
 	contracts.AppPayment: {[]string{contracts.TopicPayments}, []string{contracts.TopicStock}},
 }

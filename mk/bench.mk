@@ -10,7 +10,7 @@ BENCH_FLAGS ?=
 # The large catalog of bench-catalog, in products.
 CATALOG ?= 100000
 
-.PHONY: bench bench-catalog
+.PHONY: bench bench-catalog bench-hops
 
 ## bench: throughput, latency, CPU and memory of the saga on a stack of its own (about a minute and a half); PROFILE=1 adds CPU profiles
 bench:
@@ -19,3 +19,7 @@ bench:
 ## bench-catalog: orders/s and CPU per order at saturation for 4 vs CATALOG (100000) products, a hot product and 2 stock-svc, each on a fresh stack (a few minutes)
 bench-catalog:
 	go run ./loadgen/cmd/bench -compare-catalog $(CATALOG) $(BENCH_FLAGS)
+
+## bench-hops: the bare Dapr hop over each channel between sidecar and app (HTTP or gRPC deliveries, TCP or Unix socket publishes), in turns (about two minutes)
+bench-hops:
+	go run ./loadgen/cmd/bench -compare-hops $(BENCH_FLAGS)

@@ -15,7 +15,7 @@ import (
 // subscriptions are the topics each service subscribes to (the events its
 // handlers take), which its sidecar must report.
 var subscriptions = map[string][]string{
-	orderSvc:   {"orders", "payments", "stock"},
+	orderSvc:   {"payments", "stock"},
 	stockSvc:   {"orders", "payments"},
 	paymentSvc: {"stock"},
 }

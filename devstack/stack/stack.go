@@ -84,6 +84,8 @@ type Stack struct {
 	bins      string
 	resources string
 	config    string
+	// samplingRate is the tracing samplingRate of config.
+	samplingRate string
 
 	procs *processes
 }
@@ -119,8 +121,12 @@ func Start(ctx context.Context, o Options) (*Stack, error) {
 	if err := o.Tokens.fill(); err != nil {
 		return nil, err
 	}
+	rate, err := SamplingRate(o.DaprConfig)
+	if err != nil {
+		return nil, err
+	}
 	s := &Stack{Opts: o, Ports: o.Ports, Tokens: o.Tokens, bins: filepath.Join(o.Dir, "bin"), config: o.DaprConfig,
-		appOf: map[string]string{}, procs: newProcesses(o.Supervise, o.Log)}
+		samplingRate: rate, appOf: map[string]string{}, procs: newProcesses(o.Supervise, o.Log)}
 	for _, app := range Apps {
 		s.Instances = append(s.Instances, app)
 		s.appOf[app] = app
@@ -136,7 +142,6 @@ func Start(ctx context.Context, o Options) (*Stack, error) {
 		}
 	}
 
-	var err error
 	if s.daprd, err = EnsureDaprd(o.Root, o.Log); err != nil {
 		return nil, err
 	}
@@ -221,6 +226,8 @@ func (s *Stack) StartApp(inst string, env ...string) error {
 		"DAPR_HTTP_PORT=" + strconv.Itoa(p.DaprHTTP),
 		"LOG_LEVEL=" + s.Opts.LogLevel,
 		"BIND_ADDRESS=" + s.Opts.BindAddress,
+		// The traces a service starts are sampled as its sidecar samples.
+		"TRACE_SAMPLING_RATE=" + s.samplingRate,
 	}
 	vars = append(vars, s.Tokens.appEnv(app)...)
 	vars = append(vars, s.Opts.Env[app]...)

@@ -24,6 +24,10 @@ type Config struct {
 	// AdminToken (ADMIN_TOKEN) is the bearer token of the routes that change
 	// the catalog or a wallet, in the services that have them.
 	AdminToken string
+	// TraceSamplingRate (TRACE_SAMPLING_RATE, 0 to 1, 1 when unset) is the
+	// share of the traces the service starts that are sampled: the
+	// samplingRate of the sidecars' Configuration, which it must match.
+	TraceSamplingRate float64
 }
 
 // LoadConfig reads the common settings, with defaultPort for PORT.
@@ -36,6 +40,10 @@ func LoadConfig(name string, defaultPort int) (Config, error) {
 	if err != nil {
 		return Config{}, err
 	}
+	rate, err := envRate("TRACE_SAMPLING_RATE", 1)
+	if err != nil {
+		return Config{}, err
+	}
 	bind := os.Getenv("BIND_ADDRESS")
 	if bind == "" {
 		bind = "127.0.0.1"
@@ -44,7 +52,21 @@ func LoadConfig(name string, defaultPort int) (Config, error) {
 		Name: name, BindAddress: bind, Port: port, DaprGRPCPort: grpcPort,
 		LogLevel: os.Getenv("LOG_LEVEL"), PprofAddr: os.Getenv("PPROF_ADDR"),
 		AppToken: os.Getenv("APP_API_TOKEN"), DaprToken: os.Getenv("DAPR_API_TOKEN"), AdminToken: os.Getenv("ADMIN_TOKEN"),
+		TraceSamplingRate: rate,
 	}, nil
+}
+
+// envRate reads a share from 0 to 1, def when unset.
+func envRate(key string, def float64) (float64, error) {
+	s := os.Getenv(key)
+	if s == "" {
+		return def, nil
+	}
+	v, err := strconv.ParseFloat(s, 64)
+	if err != nil || v < 0 || v > 1 {
+		return 0, fmt.Errorf("%s=%q: not a number from 0 to 1", key, s)
+	}
+	return v, nil
 }
 
 // check refuses a configuration that would leave the service open: with no

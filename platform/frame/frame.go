@@ -103,7 +103,7 @@ func New(cfg Config, store string) (*App, error) {
 	metrics := obs.NewMetrics(cfg.Name)
 
 	mux := chi.NewRouter()
-	mux.Use(middleware.Recoverer, metrics.Middleware, obs.TraceMiddleware)
+	mux.Use(middleware.Recoverer, metrics.Middleware, obs.TraceMiddleware(cfg.TraceSamplingRate))
 	mux.NotFound(func(w http.ResponseWriter, r *http.Request) {
 		problem.Write(w, problem.New(http.StatusNotFound, "not-found", "no route for "+r.URL.Path))
 	})

@@ -3,6 +3,7 @@ package obs
 import (
 	"context"
 	"crypto/rand"
+	"encoding/binary"
 	"encoding/hex"
 	"log/slog"
 	"net/http"
@@ -39,24 +40,51 @@ func TraceID(traceParent string) string {
 	return id
 }
 
-// NewTraceParent starts a new sampled trace.
-func NewTraceParent() string {
+// NewTraceParent starts a new trace, sampled at rate (0 to 1).
+//
+// The sidecars sample as OpenTelemetry's ParentBased sampler does: a
+// trace that comes with a traceparent keeps the decision of its flags. A
+// service that starts every trace sampled thus overrides the sidecars'
+// samplingRate, and every order is traced end to end, whatever the
+// Configuration says. The decision is taken here by the rule of the
+// sidecars' own TraceIDRatioBased sampler, so a trace is sampled at the
+// rate the Configuration names (TRACE_SAMPLING_RATE must say the same).
+func NewTraceParent(rate float64) string {
 	var b [24]byte
 	_, _ = rand.Read(b[:])
-	return "00-" + hex.EncodeToString(b[:16]) + "-" + hex.EncodeToString(b[16:]) + "-01"
+	flags := "-00"
+	if Sampled([16]byte(b[:16]), rate) {
+		flags = "-01"
+	}
+	return "00-" + hex.EncodeToString(b[:16]) + "-" + hex.EncodeToString(b[16:]) + flags
+}
+
+// Sampled tells whether the trace id is sampled at rate, by the rule of
+// OpenTelemetry's TraceIDRatioBased sampler: its last 8 bytes, shifted
+// right by one, below rate × 2^63.
+func Sampled(id [16]byte, rate float64) bool {
+	switch {
+	case rate >= 1:
+		return true
+	case rate <= 0:
+		return false
+	}
+	return binary.BigEndian.Uint64(id[8:])>>1 < uint64(rate*(1<<63))
 }
 
 // TraceMiddleware puts the request's traceparent in its context, starting a
-// trace when the caller sent none, so that every order has a trace id to
-// follow through the logs of all three services.
-func TraceMiddleware(next http.Handler) http.Handler {
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		tp := r.Header.Get("traceparent")
-		if TraceID(tp) == "" {
-			tp = NewTraceParent()
-		}
-		next.ServeHTTP(w, r.WithContext(WithTraceParent(r.Context(), tp)))
-	})
+// trace sampled at rate when the caller sent none, so that every order has
+// a trace id to follow through the logs of all three services.
+func TraceMiddleware(rate float64) func(http.Handler) http.Handler {
+	return func(next http.Handler) http.Handler {
+		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			tp := r.Header.Get("traceparent")
+			if TraceID(tp) == "" {
+				tp = NewTraceParent(rate)
+			}
+			next.ServeHTTP(w, r.WithContext(WithTraceParent(r.Context(), tp)))
+		})
+	}
 }
 
 // traceHandler adds the trace id of the record's context to every record.

@@ -2,10 +2,12 @@ package bench
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"os"
 	"path/filepath"
+	"regexp"
 	"time"
 
 	"github.com/example/order-saga/contracts"
@@ -40,9 +42,13 @@ type Results struct {
 // HopRun is the bare hop and what it cost.
 type HopRun struct {
 	hop.Result
-	CPUMs         map[string]float64 `json:"cpuMs"`
-	CPUPerHopMs   float64            `json:"cpuPerHopMs"` // sidecar and Redis, per message
-	SubscriberApp string             `json:"subscriberApp"`
+	Channel     string             `json:"channel"`
+	CPUMs       map[string]float64 `json:"cpuMs"`
+	CPUPerHopMs float64            `json:"cpuPerHopMs"` // sidecar and Redis, per message
+	// SelfCPUPerHopMs is what the benchmark's own process used per
+	// message: the publishers and the no-op subscriber.
+	SelfCPUPerHopMs float64 `json:"selfCpuPerHopMs"`
+	SubscriberApp   string  `json:"subscriberApp"`
 }
 
 // Run is one saga load and what each process used during it.
@@ -57,6 +63,11 @@ type Run struct {
 	// OtherCPUMs is the CPU the rest of the machine used meanwhile: a
 	// figure well above 0 means the benchmark shared the CPUs.
 	OtherCPUMs float64 `json:"otherCpuMs"`
+	// SysShare is the share of the stack's CPU spent in the kernel, and
+	// SwitchesPerOrder how many times the stack's threads left the CPU
+	// per finished order: the cost of waking up for each message.
+	SysShare         float64 `json:"sysShare"`
+	SwitchesPerOrder float64 `json:"switchesPerOrder"`
 }
 
 // Catalog is what the orders of a stack pick from, on how many stock-svc
@@ -113,7 +124,7 @@ func Bench(ctx context.Context, o Options, out, log io.Writer) (*Results, error)
 	}
 
 	fmt.Fprintf(log, "measuring the bare hop: %d messages, %d publishers\n", o.HopMessages, o.HopPublishers)
-	if res.Hop, err = measureHop(ctx, o, s, logs); err != nil {
+	if res.Hop, err = measureHop(ctx, o, s, logs, hop.Channel{}); err != nil {
 		return nil, err
 	}
 	fmt.Fprintf(log, "bare hop: %.0f delivered/s (%.0f published/s)\n", res.Hop.DeliveredPerSecond, res.Hop.PublishedPerSecond)
@@ -136,28 +147,21 @@ func Bench(ctx context.Context, o Options, out, log io.Writer) (*Results, error)
 	fixed := base
 	fixed.Mode, fixed.Rate, fixed.Duration, fixed.RunID = runner.Open, o.Rate, o.RateFor, "r"+stamp
 	fixed.Customers = o.Concurrency
+	rateProfiles := startProfiles(ctx, o, o.RateFor, filepath.Join(o.OutDir, stamp+"-rate-"))
 	if res.FixedRate, err = measureRun(ctx, fixed, procs, log); err != nil {
 		return nil, err
 	}
+	res.Profiles = append(res.Profiles, rateProfiles()...)
 	res.MemoryAtRate = memory(usage(withSelf(procs)))
 
 	settle(ctx, procs, log)
 	sat := base
 	sat.Concurrency, sat.Duration, sat.MaxOpen, sat.RunID = o.Concurrency, o.Duration, o.MaxOpen, "s"+stamp
-	var profiles chan []profileResult
-	if o.Profile {
-		profiles = make(chan []profileResult, 1)
-		seconds := min(o.ProfileSeconds, max(int(o.Duration.Seconds())-2, 1))
-		go func() {
-			profiles <- fetchProfiles(ctx, o.PprofPorts, seconds, filepath.Join(o.OutDir, stamp+"-"))
-		}()
-	}
+	satProfiles := startProfiles(ctx, o, o.Duration, filepath.Join(o.OutDir, stamp+"-"))
 	if res.Saturation, err = measureRun(ctx, sat, procs, log); err != nil {
 		return nil, err
 	}
-	if profiles != nil {
-		res.Profiles = <-profiles
-	}
+	res.Profiles = append(res.Profiles, satProfiles()...)
 
 	res.Memory = memory(usage(withSelf(procs)))
 	res.Targets = targets(res)
@@ -232,6 +236,13 @@ func startStack(ctx context.Context, o Options, logFile string, log io.Writer) (
 		RedisAddr: fmt.Sprintf("127.0.0.1:%d", redisPort), OwnRedis: true, Persist: true,
 		Replicas: map[string]int{contracts.AppStock: o.StockReplicas},
 	}
+	if o.SamplingRate != "" {
+		if opts.DaprConfig, err = sampledConfig(o.Root, dir, o.SamplingRate); err != nil {
+			logs.Close()
+			os.RemoveAll(dir)
+			return nil, nil, nil, err
+		}
+	}
 	if o.Profile {
 		opts.Env = pprofEnv(o, o.PprofPorts)
 		opts.DaprArgs = sidecarProfiling(o.PprofPorts)
@@ -261,13 +272,13 @@ func loadConfig(o Options, s *stack.Stack, runID string) runner.Config {
 
 // measureHop runs the no-op subscriber on the stack's broker and measures
 // the hop, with what its sidecar and Redis used.
-func measureHop(ctx context.Context, o Options, s *stack.Stack, logs io.Writer) (HopRun, error) {
+func measureHop(ctx context.Context, o Options, s *stack.Stack, logs io.Writer, ch hop.Channel) (HopRun, error) {
 	dir, err := os.MkdirTemp("", "saga-bench-hop-")
 	if err != nil {
 		return HopRun{}, err
 	}
 	defer os.RemoveAll(dir)
-	n, err := hop.Start(ctx, hop.Options{Stack: s, Dir: dir, Log: logs})
+	n, err := hop.Start(ctx, hop.Options{Stack: s, Dir: dir, Log: logs, Channel: ch})
 	if err != nil {
 		return HopRun{}, err
 	}
@@ -283,9 +294,10 @@ func measureHop(ctx context.Context, o Options, s *stack.Stack, logs io.Writer) 
 		return HopRun{}, err
 	}
 	cpu := cpuBetween(before, usage(procs))
-	h := HopRun{Result: r, CPUMs: cpu, SubscriberApp: hop.AppID}
+	h := HopRun{Result: r, Channel: ch.Name(), CPUMs: cpu, SubscriberApp: hop.AppID}
 	if r.Delivered > 0 {
 		h.CPUPerHopMs = (cpu[hop.AppID+"/dapr"] + cpu["redis"]) / float64(r.Delivered)
+		h.SelfCPUPerHopMs = cpu[SelfName] / float64(r.Delivered)
 	}
 	return h, nil
 }
@@ -299,11 +311,15 @@ func measureRun(ctx context.Context, cfg runner.Config, procs []proc, log io.Wri
 	if err != nil {
 		return Run{}, err
 	}
-	r := Run{Load: load, CPUMs: cpuBetween(before, usage(all)), WallSeconds: time.Since(start).Seconds()}
+	after := usage(all)
+	r := Run{Load: load, CPUMs: cpuBetween(before, after), WallSeconds: time.Since(start).Seconds()}
 	r.StackCPUMs = sum(r.CPUMs)
 	r.OtherCPUMs = max(machineBusy()-busyBefore-r.StackCPUMs-r.CPUMs[SelfName], 0)
+	sysShare, switches := kernelShare(before, after)
+	r.SysShare = sysShare
 	if load.Finished > 0 {
 		r.CPUPerOrderMs = r.StackCPUMs / float64(load.Finished)
+		r.SwitchesPerOrder = float64(switches) / float64(load.Finished)
 	}
 	report.Table(log, load)
 	fmt.Fprintln(log)
@@ -345,4 +361,19 @@ func rel(root, path string) string {
 		return r
 	}
 	return path
+}
+
+// sampledConfig writes into dir a copy of the sidecars' Configuration
+// with rate as its tracing samplingRate, and returns its path.
+func sampledConfig(root, dir, rate string) (string, error) {
+	b, err := os.ReadFile(filepath.Join(root, "dapr", "config.yaml"))
+	if err != nil {
+		return "", err
+	}
+	re := regexp.MustCompile(`(?m)^(\s+samplingRate:).*$`)
+	if !re.Match(b) {
+		return "", errors.New("dapr/config.yaml names no tracing samplingRate")
+	}
+	out := filepath.Join(dir, "config.yaml")
+	return out, os.WriteFile(out, re.ReplaceAll(b, []byte(`${1} "`+rate+`"`)), 0o644)
 }

@@ -5,6 +5,7 @@ package bench
 
 import (
 	"errors"
+	"strconv"
 	"time"
 
 	"github.com/example/order-saga/loadgen/internal/runner"
@@ -43,6 +44,9 @@ type Options struct {
 
 	FailStock, FailPayment float64
 	Wait                   time.Duration // of each read of an order, for its final status
+	// SamplingRate is the tracing samplingRate the stack runs with, in
+	// place of the one of dapr/config.yaml; "" keeps that one.
+	SamplingRate string
 
 	// Profile fetches a CPU profile of each service during the saturation
 	// run, from the pprof server each service is told to open through the
@@ -61,6 +65,11 @@ const (
 	TargetServiceRSSMiB   = 30.0
 )
 
+// ProductionSamplingRate is the share of orders traced in the benchmark's
+// stack: a rate a production system samples at, where dapr/config.yaml
+// traces every order for development.
+const ProductionSamplingRate = "0.01"
+
 // Defaults are the settings of `make bench`.
 func Defaults() Options {
 	return Options{
@@ -68,7 +77,7 @@ func Defaults() Options {
 		HopMessages: 20_000, HopPublishers: 32,
 		Warmup: 3 * time.Second, Concurrency: 64, Duration: 20 * time.Second, MaxOpen: 256, Rate: 100, RateFor: 20 * time.Second,
 		Catalog: runner.DefaultCatalog, StockReplicas: 1,
-		Wait: 5 * time.Second, ProfileSeconds: 10, PprofEnv: "PPROF_ADDR",
+		Wait: 5 * time.Second, ProfileSeconds: 10, PprofEnv: "PPROF_ADDR", SamplingRate: ProductionSamplingRate,
 	}
 }
 
@@ -83,6 +92,11 @@ func (o Options) Validate() error {
 	}
 	if o.StockReplicas < 1 {
 		errs = append(errs, errors.New("at least 1 stock-svc instance is needed"))
+	}
+	if o.SamplingRate != "" {
+		if v, err := strconv.ParseFloat(o.SamplingRate, 64); err != nil || v < 0 || v > 1 {
+			errs = append(errs, errors.New("the sampling rate must be a number from 0 to 1"))
+		}
 	}
 	if o.CompareCatalog > 0 && o.Profile {
 		errs = append(errs, errors.New("profiles are taken by the whole benchmark, not by a comparison"))

@@ -44,8 +44,12 @@ func withSelf(procs []proc) []proc {
 // /proc/<pid>/stat and /proc/<pid>/status tell.
 type processUsage struct {
 	cpu     time.Duration // user and system time of all its threads, children not included
+	sys     time.Duration // the system part of cpu: time in the kernel on its behalf
 	rss     uint64        // resident memory now, in bytes
 	peakRSS uint64        // the most resident memory so far (VmHWM), in bytes
+	// switches counts the times its threads left the CPU, voluntarily
+	// (to wait: a read with nothing to read, a futex) or not.
+	switches uint64
 }
 
 func readUsage(pid int) (processUsage, error) {
@@ -61,8 +65,12 @@ func readUsage(pid int) (processUsage, error) {
 	if err != nil {
 		return processUsage{}, err
 	}
-	return processUsage{cpu: seconds(st.CPUTime()), rss: status.VmRSS, peakRSS: status.VmHWM}, nil
+	return processUsage{cpu: seconds(st.CPUTime()), sys: seconds(float64(st.STime) / userHZ), rss: status.VmRSS, peakRSS: status.VmHWM,
+		switches: status.VoluntaryCtxtSwitches + status.NonVoluntaryCtxtSwitches}, nil
 }
+
+// userHZ is the clock tick of /proc/<pid>/stat on Linux.
+const userHZ = 100
 
 // usage reads every process at once; a process that cannot be read (it
 // ended) is left out.
@@ -85,6 +93,24 @@ func cpuBetween(before, after map[string]processUsage) map[string]float64 {
 		}
 	}
 	return out
+}
+
+// kernelShare is what the stack's processes did between two readings:
+// the share of their CPU spent in the kernel, and how many times their
+// threads left the CPU.
+func kernelShare(before, after map[string]processUsage) (sysShare float64, switches uint64) {
+	var cpu, sys time.Duration
+	for name, a := range after {
+		if b, ok := before[name]; ok && name != SelfName {
+			cpu += a.cpu - b.cpu
+			sys += a.sys - b.sys
+			switches += a.switches - b.switches
+		}
+	}
+	if cpu > 0 {
+		sysShare = float64(sys) / float64(cpu)
+	}
+	return sysShare, switches
 }
 
 // sum is the CPU of the stack's processes in cpu, the benchmark's own

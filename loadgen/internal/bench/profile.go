@@ -116,3 +116,16 @@ func download(ctx context.Context, url, file string, limit time.Duration) error 
 	}
 	return f.Close()
 }
+
+// startProfiles, with -profile, starts fetching the CPU profiles of a run
+// that lasts about d, files named from prefix; the function it returns
+// waits for them. Without -profile it does nothing.
+func startProfiles(ctx context.Context, o Options, d time.Duration, prefix string) func() []profileResult {
+	if !o.Profile {
+		return func() []profileResult { return nil }
+	}
+	done := make(chan []profileResult, 1)
+	seconds := min(o.ProfileSeconds, max(int(d.Seconds())-2, 1))
+	go func() { done <- fetchProfiles(ctx, o.PprofPorts, seconds, prefix) }()
+	return func() []profileResult { return <-done }
+}

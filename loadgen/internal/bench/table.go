@@ -16,7 +16,8 @@ import (
 // the CPU each process used per order.
 func PrintTable(w io.Writer, r *Results) {
 	fmt.Fprintf(w, "\nOrder saga benchmark: %s\n", describeRun(r.Provenance, r.Machine))
-	fmt.Fprintf(w, "Catalog: %s, seeded in %.1f s\n\n", r.Catalog.describe(), r.Catalog.SeedSeconds)
+	fmt.Fprintf(w, "Catalog: %s, seeded in %.1f s\n", r.Catalog.describe(), r.Catalog.SeedSeconds)
+	fmt.Fprintf(w, "Tracing: %s\n\n", describeSampling(r.Options.SamplingRate))
 	tw := tabwriter.NewWriter(w, 0, 0, 3, ' ', 0)
 	fmt.Fprintln(tw, "\tfigure\ttarget\t\t")
 	row := func(name, figure string, t *Target) {
@@ -83,6 +84,16 @@ func PrintTable(w io.Writer, r *Results) {
 	}
 	tw.Flush()
 	fmt.Fprintf(w, "\nbare hop: %.3f ms of CPU per message (its sidecar and Redis), %.0f published/s\n", r.Hop.CPUPerHopMs, r.Hop.PublishedPerSecond)
+	for _, run := range []Run{r.Saturation, r.FixedRate} {
+		if run.Load == nil || run.Load.Finished == 0 {
+			continue
+		}
+		line := fmt.Sprintf("%s: %.0f%% of the stack's CPU in the kernel, %.0f context switches per order", describeLoad(run.Load.Config.Mode), 100*run.SysShare, run.SwitchesPerOrder)
+		if r.Hop.CPUPerHopMs > 0 {
+			line += fmt.Sprintf(", an order costs %.1f bare hops", run.CPUPerOrderMs/r.Hop.CPUPerHopMs)
+		}
+		fmt.Fprintln(w, line)
+	}
 	fmt.Fprintf(w, "stack at rest: %.1f ms of CPU per second\n", r.IdleCPUMsPerSecond)
 	for _, run := range []Run{r.Saturation, r.FixedRate} {
 		if run.WallSeconds > 0 {
@@ -218,4 +229,11 @@ func processOrder(m map[string]Memory) []string {
 	return slices.SortedFunc(maps.Keys(m), func(a, b string) int {
 		return cmp.Or(cmp.Compare(rank(a), rank(b)), strings.Compare(a, b))
 	})
+}
+
+func describeSampling(rate string) string {
+	if rate == "" {
+		return "the samplingRate of dapr/config.yaml"
+	}
+	return "samplingRate " + rate + " (sidecars and services)"
 }

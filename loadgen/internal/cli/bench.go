@@ -35,7 +35,11 @@ func Bench(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fs.Float64Var(&o.FailStock, "fail-stock", 0, "share of orders meant to fail for stock")
 	fs.Float64Var(&o.FailPayment, "fail-payment", 0, "share of orders meant to fail for payment")
 	fs.DurationVar(&o.Wait, "wait", o.Wait, "how long each read of an order waits for its final status (GET /orders/{id}?wait=)")
-	fs.BoolVar(&o.Profile, "profile", false, "take a CPU profile of each service during the saturation run")
+	var compareHops bool
+	fs.BoolVar(&compareHops, "compare-hops", false, "instead of the whole benchmark, the bare hop alone over each channel between sidecar and app "+
+		"(HTTP or gRPC deliveries, publishes over TCP or a Unix socket), in turns; one table")
+	fs.StringVar(&o.SamplingRate, "sampling-rate", o.SamplingRate, "tracing samplingRate of the stack's sidecars and services (\"\": dapr/config.yaml's)")
+	fs.BoolVar(&o.Profile, "profile", false, "take a CPU profile of each service during the fixed-rate and the saturation runs")
 	fs.IntVar(&o.ProfileSeconds, "profile-seconds", o.ProfileSeconds, "length of each profile")
 	fs.StringVar(&o.PprofEnv, "pprof-env", o.PprofEnv, "variable that tells a service the address of its pprof server")
 	fs.Func("pprof-ports", "app=port,... pprof ports of the services (default: free ports)", func(s string) error {
@@ -61,9 +65,12 @@ func Bench(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		return err
 	}
 	o.Root = root
-	if o.CompareCatalog > 0 {
+	switch {
+	case compareHops:
+		_, err = bench.CompareHops(ctx, o, stdout, stderr)
+	case o.CompareCatalog > 0:
 		_, err = bench.Compare(ctx, o, stdout, stderr)
-	} else {
+	default:
 		_, err = bench.Bench(ctx, o, stdout, stderr)
 	}
 	return err

@@ -34,7 +34,13 @@ type Result struct {
 func (n *Noop) Measure(ctx context.Context, messages, publishers int, limit time.Duration) (Result, error) {
 	// The client logs to stdout unless told otherwise.
 	dapr.SetLogger(log.New(n.log, "bench-noop client: ", 0))
-	c, err := dapr.NewClientWithAddressContext(ctx, "127.0.0.1:"+strconv.Itoa(n.grpcPort))
+	var c dapr.Client
+	var err error
+	if n.socket != "" {
+		c, err = dapr.NewClientWithSocket(n.socket)
+	} else {
+		c, err = dapr.NewClientWithAddressContext(ctx, "127.0.0.1:"+strconv.Itoa(n.grpcPort))
+	}
 	if err != nil {
 		return Result{}, fmt.Errorf("connect to the no-op sidecar: %w", err)
 	}

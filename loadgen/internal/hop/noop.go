@@ -38,13 +38,18 @@ type Options struct {
 	Stack *stack.Stack
 	Dir   string    // a folder for the rendered components
 	Log   io.Writer // where the client logs
+	// Channel is how sidecar and subscriber talk; HTTP deliveries and
+	// publishes over TCP, as the saga's services do, when zero.
+	Channel Channel
 }
 
 // Noop is a running no-op subscriber with its own sidecar.
 type Noop struct {
 	server   *http.Server
+	stopGRPC func()
 	daprd    *stack.Proc
 	grpcPort int
+	socket   string // the sidecar's gRPC API, when it serves it on a Unix socket
 	token    string // the sidecar's API token
 	// subscribed is closed once the sidecar has asked for the
 	// subscription.
@@ -70,7 +75,14 @@ func Start(ctx context.Context, o Options) (*Noop, error) {
 	n := &Noop{reached: make(chan time.Time, 1), subscribed: make(chan struct{}), log: o.Log, token: o.Stack.Tokens.DaprAPI}
 	n.target.Store(-1)
 	n.server = &http.Server{Handler: n.routes(), ReadHeaderTimeout: 10 * time.Second}
-	go func() { _ = n.server.Serve(ln) }()
+	if o.Channel.GRPC {
+		n.stopGRPC = n.serveGRPC(ln)
+	} else {
+		go func() { _ = n.server.Serve(ln) }()
+	}
+	if o.Channel.Socket {
+		n.socket = socket(resources)
+	}
 
 	free, err := stack.FreePorts()
 	if err != nil {
@@ -82,7 +94,7 @@ func Start(ctx context.Context, o Options) (*Noop, error) {
 	p.App = ln.Addr().(*net.TCPAddr).Port
 	n.grpcPort = p.DaprGRPC
 	// The same flags as the stack's sidecars, so the hop costs the same.
-	if n.daprd, err = o.Stack.StartSidecar(AppID, p, resources); err != nil {
+	if n.daprd, err = o.Stack.StartSidecar(AppID, p, resources, o.Channel.sidecarFlags(resources)...); err != nil {
 		n.Stop()
 		return nil, fmt.Errorf("start the no-op sidecar: %w", err)
 	}
@@ -101,9 +113,19 @@ func (n *Noop) Stop() {
 	if n.daprd != nil {
 		n.daprd.Stop(10 * time.Second)
 	}
+	if n.stopGRPC != nil {
+		n.stopGRPC()
+	}
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()
 	_ = n.server.Shutdown(ctx)
+}
+
+// received counts a delivery.
+func (n *Noop) received() {
+	if n.delivered.Add(1) == n.target.Load() {
+		n.reached <- time.Now()
+	}
 }
 
 func (n *Noop) routes() http.Handler {
@@ -116,9 +138,7 @@ func (n *Noop) routes() http.Handler {
 	})
 	mux.HandleFunc("POST "+route, func(w http.ResponseWriter, r *http.Request) {
 		_, _ = io.Copy(io.Discard, r.Body)
-		if n.delivered.Add(1) == n.target.Load() {
-			n.reached <- time.Now()
-		}
+		n.received()
 		w.Header().Set("Content-Type", "application/json")
 		_, _ = io.WriteString(w, `{"status":"SUCCESS"}`)
 	})

@@ -33,8 +33,9 @@ type PlaceOrder struct {
 
 // PlaceOrderHandler accepts orders. It publishes OrderCreated first and
 // stores the order second: once the caller has its 202 the event is out,
-// and if the process dies before the store, order-svc's own subscription
-// to OrderCreated stores the order. Nothing accepted is ever lost.
+// and if the process dies before the store, the order is stored from
+// stock-svc's answer, which tells what it is for (see RecordStepHandler).
+// Nothing accepted is ever lost.
 type PlaceOrderHandler struct {
 	Tracker
 	Claims Claims
@@ -86,7 +87,7 @@ func (h PlaceOrderHandler) Handle(ctx context.Context, cmd PlaceOrder) (o order.
 	faults.Crash(h.Log, contracts.FaultOrderBeforePersist)
 	stored, err := h.store(ctx, o)
 	if err != nil {
-		// The event is out and our own subscription stores the order.
+		// The event is out, and stock-svc's answer stores the order.
 		h.Log.WarnContext(ctx, "order published but not stored yet", "orderId", id, "error", err)
 		stored = o
 	}

@@ -12,10 +12,24 @@ type RecordStep struct {
 	OrderID   string
 	EventType string
 	Step      order.Step
+	// Placed, when the event tells it, is what the order is for.
+	Placed *Placement
+}
+
+// Placement is what an order is for, as stock-svc reports it back with its
+// decision.
+type Placement struct {
+	CustomerID string
+	Items      []order.Item
 }
 
 // RecordStepHandler applies what the other services report to the order.
 // It is idempotent: a step seen before changes nothing.
+//
+// The first step of every order, stock-svc's decision, tells what the
+// order is for. An order that PlaceOrder published but did not store (its
+// process died in between) is stored from there: order-svc needs no
+// delivery of its own OrderCreated, and nothing accepted is lost.
 type RecordStepHandler struct {
 	Tracker
 }
@@ -27,8 +41,9 @@ type RecordStepHandler struct {
 func (h RecordStepHandler) Handle(ctx context.Context, cmd RecordStep) error {
 	var outcome order.Outcome
 	o, err := h.apply(ctx, cmd.OrderID, func(o *order.Order) bool {
+		placed := cmd.Placed != nil && o.Place(cmd.OrderID, cmd.Placed.CustomerID, cmd.Placed.Items, cmd.Step.At)
 		outcome = o.Record(cmd.OrderID, cmd.Step)
-		return outcome == order.Changed
+		return placed || outcome == order.Changed
 	})
 	if err != nil || outcome != order.Contradicting {
 		return err

@@ -43,6 +43,9 @@ func (t Tracker) apply(ctx context.Context, id string, fn func(o *order.Order) b
 	}
 	if placed {
 		t.Metrics.OrderCreated()
+		if !finished && !after.Status.Final() {
+			t.Redrive.track(id, after.CreatedAt)
+		}
 	}
 	if finished {
 		t.Redrive.forget(id)

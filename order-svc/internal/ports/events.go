@@ -9,18 +9,16 @@ import (
 	"github.com/example/order-saga/platform/pubsub"
 )
 
-// Events consumes the saga's events: order-svc's own OrderCreated, to
-// store an order whose creation was published but not stored, and each
-// step that stock-svc and payment-svc report.
+// Events consumes each step that stock-svc and payment-svc report. Its
+// own OrderCreated it does not consume: stock-svc's answer tells what an
+// order is for, which stores an order published but not stored.
 type Events struct {
-	Record  app.RecordStepHandler
-	Created app.StoreCreatedHandler
+	Record app.RecordStepHandler
 }
 
 // Subscribe registers a handler for each event order-svc follows. The
 // router hands over only events that decode and keep their rules.
 func (e Events) Subscribe(r *pubsub.Router) {
-	pubsub.On(r, contracts.TypeOrderCreated, e.orderCreated)
 	pubsub.On(r, contracts.TypeStockReserved, e.stockReserved)
 	pubsub.On(r, contracts.TypeStockFailed, e.stockFailed)
 	pubsub.On(r, contracts.TypePaymentCompleted, e.paymentCompleted)
@@ -28,38 +26,45 @@ func (e Events) Subscribe(r *pubsub.Router) {
 	pubsub.On(r, contracts.TypeStockReleased, e.stockReleased)
 }
 
-func (e Events) orderCreated(ctx context.Context, ev contracts.OrderCreated) error {
-	items := make([]order.Item, len(ev.Items))
-	for i, it := range ev.Items {
-		items[i] = order.Item(it)
-	}
-	return e.Created.Handle(ctx, app.StoreCreated{OrderID: ev.OrderID, CustomerID: ev.CustomerID, Items: items, CreatedAt: ev.OccurredAt})
-}
-
 func (e Events) stockReserved(ctx context.Context, ev contracts.StockReserved) error {
-	return e.record(ctx, ev.Header, order.Step{Kind: order.StockReserved, TotalCents: ev.TotalCents})
+	return e.record(ctx, ev.Header, order.Step{Kind: order.StockReserved, TotalCents: ev.TotalCents}, placement(ev.CustomerID, ev.Items))
 }
 
 func (e Events) stockFailed(ctx context.Context, ev contracts.StockFailed) error {
-	return e.record(ctx, ev.Header, order.Step{Kind: order.StockFailed, Reason: ev.Reason})
+	return e.record(ctx, ev.Header, order.Step{Kind: order.StockFailed, Reason: ev.Reason}, placement(ev.CustomerID, ev.Items))
+}
+
+// placement is what stock-svc's answer says the order is for, or nil when
+// it does not say (a StockFailed for an order whose creation stock-svc
+// could not read).
+func placement(customerID string, items []contracts.Item) *app.Placement {
+	if customerID == "" || len(items) == 0 {
+		return nil
+	}
+	p := &app.Placement{CustomerID: customerID, Items: make([]order.Item, len(items))}
+	for i, it := range items {
+		p.Items[i] = order.Item(it)
+	}
+	return p
 }
 
 func (e Events) paymentCompleted(ctx context.Context, ev contracts.PaymentCompleted) error {
-	return e.record(ctx, ev.Header, order.Step{Kind: order.PaymentCompleted})
+	return e.record(ctx, ev.Header, order.Step{Kind: order.PaymentCompleted}, nil)
 }
 
 func (e Events) paymentFailed(ctx context.Context, ev contracts.PaymentFailed) error {
-	return e.record(ctx, ev.Header, order.Step{Kind: order.PaymentFailed, Reason: ev.Reason})
+	return e.record(ctx, ev.Header, order.Step{Kind: order.PaymentFailed, Reason: ev.Reason}, nil)
 }
 
 func (e Events) stockReleased(ctx context.Context, ev contracts.StockReleased) error {
-	return e.record(ctx, ev.Header, order.Step{Kind: order.StockReleased})
+	return e.record(ctx, ev.Header, order.Step{Kind: order.StockReleased}, nil)
 }
 
 // record hands step s, reported by the event with header h, to the use
-// case. The router has checked that h.Type is the type the handler was
-// registered for, so logs and metric labels stay a known set.
-func (e Events) record(ctx context.Context, h contracts.Header, s order.Step) error {
+// case, with what the order is for when the event tells it. The router
+// has checked that h.Type is the type the handler was registered for, so
+// logs and metric labels stay a known set.
+func (e Events) record(ctx context.Context, h contracts.Header, s order.Step, placed *app.Placement) error {
 	s.At = h.OccurredAt
-	return e.Record.Handle(ctx, app.RecordStep{OrderID: h.OrderID, EventType: h.Type, Step: s})
+	return e.Record.Handle(ctx, app.RecordStep{OrderID: h.OrderID, EventType: h.Type, Step: s, Placed: placed})
 }

@@ -80,7 +80,7 @@ func newOrderSvc() orderSvc {
 		Log:   log,
 	}.Routes(r)
 	events := pubsub.NewRouter(contracts.PubSub, obs.NewMetrics(contracts.AppOrder), log)
-	ports.Events{Record: app.RecordStepHandler{Tracker: tracker}, Created: app.StoreCreatedHandler{Tracker: tracker}}.Subscribe(events)
+	ports.Events{Record: app.RecordStepHandler{Tracker: tracker}}.Subscribe(events)
 	events.Mount(r)
 	return orderSvc{http: r, store: store, metrics: metrics}
 }

@@ -37,8 +37,7 @@ func New(cfg frame.Config) (*frame.App, error) {
 		Log: a.Log,
 	}.Routes(a.Router)
 	ports.Events{
-		Record:  app.RecordStepHandler{Tracker: tracker},
-		Created: app.StoreCreatedHandler{Tracker: tracker},
+		Record: app.RecordStepHandler{Tracker: tracker},
 	}.Subscribe(a.Events)
 	// Waiting reads of orders that another instance finishes.
 	a.OnRun(func(ctx context.Context) { tracker.Waiters.Watch(ctx, orders, time.Second, a.Log) })

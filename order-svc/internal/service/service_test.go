@@ -37,7 +37,7 @@ func TestTheServiceFollowsItsTopicsAndExposesItsMetrics(t *testing.T) {
 	for _, s := range subs {
 		topics = append(topics, s.Topic)
 	}
-	if want := []string{contracts.TopicOrders, contracts.TopicPayments, contracts.TopicStock}; !slices.Equal(topics, want) {
+	if want := []string{contracts.TopicPayments, contracts.TopicStock}; !slices.Equal(topics, want) {
 		t.Fatalf("subscribed to %v, want %v", topics, want)
 	}
 	if metrics := get("/metrics"); !strings.Contains(metrics, "saga_orders_created_total") {

@@ -27,6 +27,7 @@ func (p EventPublisher) StockReserved(ctx context.Context, r inventory.Reservati
 func (p EventPublisher) StockFailed(ctx context.Context, r inventory.Reservation) error {
 	return p.Publisher.Publish(ctx, contracts.StockFailed{
 		Header: contracts.NewHeader(contracts.TypeStockFailed, r.OrderID, r.DecidedAt), Reason: r.Reason,
+		CustomerID: r.CustomerID, Items: itemsOf(r.Lines),
 	})
 }
 

@@ -36,8 +36,8 @@ func TestEachEventIsBuiltFromTheRecordOfItsOrder(t *testing.T) {
 	}{
 		{"a grant announces the units and their total, at the decision", func(ctx context.Context, p adapters.EventPublisher) error { return p.StockReserved(ctx, granted) },
 			`{"type":"StockReserved","eventId":"o1.StockReserved","orderId":"o1","occurredAt":"2030-01-02T03:04:05Z","customerId":"c1","items":[{"productId":"cup","quantity":2},{"productId":"kettle","quantity":1}],"totalCents":5800}`},
-		{"a refusal announces its reason, at the decision", func(ctx context.Context, p adapters.EventPublisher) error { return p.StockFailed(ctx, refused) },
-			`{"type":"StockFailed","eventId":"o2.StockFailed","orderId":"o2","occurredAt":"2030-01-02T03:04:05Z","reason":"unknown product kettle"}`},
+		{"a refusal announces its reason and what the order was for, at the decision", func(ctx context.Context, p adapters.EventPublisher) error { return p.StockFailed(ctx, refused) },
+			`{"type":"StockFailed","eventId":"o2.StockFailed","orderId":"o2","occurredAt":"2030-01-02T03:04:05Z","reason":"unknown product kettle","customerId":"c1","items":[{"productId":"cup","quantity":2},{"productId":"kettle","quantity":1}]}`},
 		{"a release announces the units given back, at the release", func(ctx context.Context, p adapters.EventPublisher) error { return p.StockReleased(ctx, granted) },
 			`{"type":"StockReleased","eventId":"o1.StockReleased","orderId":"o1","occurredAt":"2030-01-02T03:04:06Z","items":[{"productId":"cup","quantity":2},{"productId":"kettle","quantity":1}]}`},
 	}

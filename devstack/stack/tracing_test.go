@@ -1,0 +1,41 @@
+package stack
+
+import (
+	"os"
+	"path/filepath"
+	"testing"
+)
+
+func TestTheServicesAreGivenTheSamplingRateOfTheSidecarsConfiguration(t *testing.T) {
+	t.Parallel()
+	cases := []struct {
+		name, yaml, want string
+		fails            bool
+	}{
+		{"a quoted rate", "spec:\n  tracing:\n    samplingRate: \"0.01\"\n", "0.01", false},
+		{"a bare rate", "spec:\n  tracing:\n    samplingRate: 1\n", "1", false},
+		{"no rate: daprd's default", "spec:\n  metric:\n    enabled: true\n", "0.0001", false},
+		{"a rate above 1", "spec:\n  tracing:\n    samplingRate: \"2\"\n", "", true},
+		{"a rate that is no number", "spec:\n  tracing:\n    samplingRate: \"all\"\n", "", true},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			f := filepath.Join(t.TempDir(), "config.yaml")
+			if err := os.WriteFile(f, []byte(tc.yaml), 0o644); err != nil {
+				t.Fatal(err)
+			}
+			got, err := SamplingRate(f)
+			if (err != nil) != tc.fails || got != tc.want {
+				t.Fatalf("SamplingRate = %q, %v; want %q, failing %v", got, err, tc.want, tc.fails)
+			}
+		})
+	}
+}
+
+func TestTheRepositorysConfigurationHasARate(t *testing.T) {
+	t.Parallel()
+	if rate, err := SamplingRate(filepath.Join("..", "..", "dapr", "config.yaml")); err != nil || rate == "" {
+		t.Fatalf("dapr/config.yaml: %q %v", rate, err)
+	}
+}
