@@ -37,7 +37,7 @@ func Bench(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fs.DurationVar(&o.Wait, "wait", o.Wait, "how long each read of an order waits for its final status (GET /orders/{id}?wait=)")
 	var compareHops bool
 	fs.BoolVar(&compareHops, "compare-hops", false, "instead of the whole benchmark, the bare hop alone over each channel between sidecar and app "+
-		"(HTTP or gRPC deliveries, publishes over TCP or a Unix socket), in turns; one table")
+		"(HTTP, HTTP/2 or gRPC deliveries, publishes over TCP or a Unix socket), in turns; one table")
 	fs.StringVar(&o.SamplingRate, "sampling-rate", o.SamplingRate, "tracing samplingRate of the stack's sidecars and services (\"\": dapr/config.yaml's)")
 	fs.BoolVar(&o.Profile, "profile", false, "take a CPU profile of each service during the fixed-rate and the saturation runs")
 	fs.IntVar(&o.ProfileSeconds, "profile-seconds", o.ProfileSeconds, "length of each profile")

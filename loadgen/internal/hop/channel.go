@@ -19,6 +19,9 @@ type Channel struct {
 	// GRPC delivers over the gRPC app channel (--app-protocol grpc) instead
 	// of HTTP.
 	GRPC bool
+	// H2C delivers over HTTP/2 without TLS (--app-protocol h2c), to the
+	// same HTTP handler.
+	H2C bool
 	// Socket has the sidecar serve its API on a Unix domain socket
 	// (--unix-domain-socket) instead of TCP, for the publishers.
 	Socket bool
@@ -27,8 +30,11 @@ type Channel struct {
 // Name is how the channel is named in the figures.
 func (c Channel) Name() string {
 	deliver, publish := "HTTP", "TCP"
-	if c.GRPC {
+	switch {
+	case c.GRPC:
 		deliver = "gRPC"
+	case c.H2C:
+		deliver = "HTTP/2 (h2c)"
 	}
 	if c.Socket {
 		publish = "Unix socket"
@@ -40,8 +46,11 @@ func (c Channel) Name() string {
 // dir.
 func (c Channel) sidecarFlags(dir string) []string {
 	var flags []string
-	if c.GRPC {
+	switch {
+	case c.GRPC:
 		flags = append(flags, "--app-protocol", "grpc")
+	case c.H2C:
+		flags = append(flags, "--app-protocol", "h2c")
 	}
 	if c.Socket {
 		flags = append(flags, "--unix-domain-socket", dir)

@@ -75,6 +75,11 @@ func Start(ctx context.Context, o Options) (*Noop, error) {
 	n := &Noop{reached: make(chan time.Time, 1), subscribed: make(chan struct{}), log: o.Log, token: o.Stack.Tokens.DaprAPI}
 	n.target.Store(-1)
 	n.server = &http.Server{Handler: n.routes(), ReadHeaderTimeout: 10 * time.Second}
+	if o.Channel.H2C {
+		n.server.Protocols = new(http.Protocols)
+		n.server.Protocols.SetHTTP1(true)
+		n.server.Protocols.SetUnencryptedHTTP2(true)
+	}
 	if o.Channel.GRPC {
 		n.stopGRPC = n.serveGRPC(ln)
 	} else {
