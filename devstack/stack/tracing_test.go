@@ -39,3 +39,25 @@ func TestTheRepositorysConfigurationHasARate(t *testing.T) {
 		t.Fatalf("dapr/config.yaml: %q %v", rate, err)
 	}
 }
+
+func TestACopyOfTheConfigurationTakesAnotherRate(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	in := filepath.Join(dir, "config.yaml")
+	if err := os.WriteFile(in, []byte("spec:\n  tracing:\n    samplingRate: \"1\"\n  metric:\n    enabled: true\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	out, err := WithSamplingRate(in, "0.01", filepath.Join(dir, "sampled.yaml"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if rate, err := SamplingRate(out); err != nil || rate != "0.01" {
+		t.Fatalf("the copy samples at %q (%v), want 0.01", rate, err)
+	}
+	if rate, _ := SamplingRate(in); rate != "1" {
+		t.Fatalf("the original now samples at %q", rate)
+	}
+	if _, err := WithSamplingRate(filepath.Join("..", "..", "dapr", "config.yaml"), "0.01", filepath.Join(dir, "repo.yaml")); err != nil {
+		t.Fatalf("dapr/config.yaml: %v", err)
+	}
+}

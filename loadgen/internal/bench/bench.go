@@ -2,12 +2,10 @@ package bench
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"io"
 	"os"
 	"path/filepath"
-	"regexp"
 	"time"
 
 	"github.com/example/order-saga/contracts"
@@ -237,7 +235,7 @@ func startStack(ctx context.Context, o Options, logFile string, log io.Writer) (
 		Replicas: map[string]int{contracts.AppStock: o.StockReplicas},
 	}
 	if o.SamplingRate != "" {
-		if opts.DaprConfig, err = sampledConfig(o.Root, dir, o.SamplingRate); err != nil {
+		if opts.DaprConfig, err = stack.WithSamplingRate(filepath.Join(o.Root, "dapr", "config.yaml"), o.SamplingRate, filepath.Join(dir, "config.yaml")); err != nil {
 			logs.Close()
 			os.RemoveAll(dir)
 			return nil, nil, nil, err
@@ -361,19 +359,4 @@ func rel(root, path string) string {
 		return r
 	}
 	return path
-}
-
-// sampledConfig writes into dir a copy of the sidecars' Configuration
-// with rate as its tracing samplingRate, and returns its path.
-func sampledConfig(root, dir, rate string) (string, error) {
-	b, err := os.ReadFile(filepath.Join(root, "dapr", "config.yaml"))
-	if err != nil {
-		return "", err
-	}
-	re := regexp.MustCompile(`(?m)^(\s+samplingRate:).*$`)
-	if !re.Match(b) {
-		return "", errors.New("dapr/config.yaml names no tracing samplingRate")
-	}
-	out := filepath.Join(dir, "config.yaml")
-	return out, os.WriteFile(out, re.ReplaceAll(b, []byte(`${1} "`+rate+`"`)), 0o644)
 }
