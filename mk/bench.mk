@@ -20,6 +20,6 @@ bench:
 bench-catalog:
 	go run ./loadgen/cmd/bench -compare-catalog $(CATALOG) $(BENCH_FLAGS)
 
-## bench-hops: the bare Dapr hop over each channel between sidecar and app (HTTP, HTTP/2 or gRPC deliveries, TCP or Unix socket publishes), in turns (about two and a half minutes)
+## bench-hops: the bare Dapr hop over each channel between sidecar and app (HTTP, HTTP/2 or gRPC deliveries; gRPC or HTTP publishes, over TCP or a Unix socket), in turns (about three minutes)
 bench-hops:
 	go run ./loadgen/cmd/bench -compare-hops $(BENCH_FLAGS)

@@ -242,6 +242,12 @@ func (s *Stack) StartApp(inst string, env ...string) error {
 // started, by StartApp or by the supervisor.
 func (s *Stack) App(inst string) *Proc { return s.procs.get(inst) }
 
+// AppOf is the app an instance runs: stock-svc for stock-svc-2.
+func (s *Stack) AppOf(inst string) (string, bool) {
+	app, ok := s.appOf[inst]
+	return app, ok
+}
+
 // Sidecar is the running daprd of a service instance.
 func (s *Stack) Sidecar(inst string) *Proc { return s.procs.get(inst + "/dapr") }
 

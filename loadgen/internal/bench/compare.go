@@ -131,7 +131,7 @@ func compareOne(ctx context.Context, o Options, stamp, logFile string, k *Case, 
 	settle(ctx, procs, log)
 	sat := base
 	sat.Concurrency, sat.Duration, sat.MaxOpen, sat.RunID = o.Concurrency, o.Duration, o.MaxOpen, "s"+stamp
-	if k.Saturation, err = measureRun(ctx, sat, procs, log); err != nil {
+	if k.Saturation, err = measureRun(ctx, sat, s, procs, log); err != nil {
 		return err
 	}
 	k.StockCPUMs = appCPU(k.Saturation.CPUMs, contracts.AppStock)

@@ -28,7 +28,7 @@ type HopComparison struct {
 
 // comparedChannels are the channels CompareHops measures: the saga's own
 // (HTTP deliveries, publishes over TCP) first.
-var comparedChannels = []hop.Channel{{}, {GRPC: true}, {H2C: true}, {Socket: true}, {GRPC: true, Socket: true}}
+var comparedChannels = []hop.Channel{{}, {HTTPPublish: true}, {GRPC: true}, {H2C: true}, {Socket: true}, {GRPC: true, Socket: true}, {GRPC: true, HTTPPublish: true}}
 
 // hopRounds is how many times each channel is measured, in turns, so that
 // a slow stretch of the machine falls on all of them alike.

@@ -61,8 +61,12 @@ type Options struct {
 const (
 	TargetOrdersPerSecond = 500.0
 	TargetP99Ms           = 50.0
-	TargetCPUPerOrderMs   = 3.0
-	TargetServiceRSSMiB   = 30.0
+	TargetCPUPerOrderMs   = 3.0 // at saturation
+	// TargetCPUPerOrderAtRateMs is at the fixed rate, where each message
+	// wakes its processes alone.
+	TargetCPUPerOrderAtRateMs = 5.0
+	TargetServiceRSSMiB       = 30.0 // each service, at the fixed rate
+	TargetServiceRSSSatMiB    = 40.0 // each service, at saturation
 )
 
 // ProductionSamplingRate is the share of orders traced in the benchmark's

@@ -61,9 +61,14 @@ func PrintTable(w io.Writer, r *Results) {
 	row("CPU per order at saturation", fmt.Sprintf("%.2f ms", r.Saturation.CPUPerOrderMs), find("CPU per order at saturation"))
 	row("CPU per order at "+rate, fmt.Sprintf("%.2f ms", r.FixedRate.CPUPerOrderMs), find("CPU per order at "+rate))
 	for _, name := range processOrder(r.Memory) {
-		label := fmt.Sprintf("peak RSS of %s at %s / at saturation", name, rate)
-		figure := fmt.Sprintf("%.1f / %.1f MiB", r.MemoryAtRate[name].PeakMiB, r.Memory[name].PeakMiB)
-		row(label, figure, find(fmt.Sprintf("peak RSS of %s at %s", name, rate)))
+		atRate, atSat := find(fmt.Sprintf("peak RSS of %s at %s", name, rate)), find(fmt.Sprintf("peak RSS of %s at saturation", name))
+		if atRate == nil && atSat == nil {
+			row(fmt.Sprintf("peak RSS of %s at %s / at saturation", name, rate),
+				fmt.Sprintf("%.1f / %.1f MiB", r.MemoryAtRate[name].PeakMiB, r.Memory[name].PeakMiB), nil)
+			continue
+		}
+		row(fmt.Sprintf("peak RSS of %s at %s", name, rate), fmt.Sprintf("%.1f MiB", r.MemoryAtRate[name].PeakMiB), atRate)
+		row(fmt.Sprintf("peak RSS of %s at saturation", name), fmt.Sprintf("%.1f MiB", r.Memory[name].PeakMiB), atSat)
 	}
 	tw.Flush()
 	printWarnings(w, r)
@@ -93,6 +98,12 @@ func PrintTable(w io.Writer, r *Results) {
 			line += fmt.Sprintf(", an order costs %.1f bare hops", run.CPUPerOrderMs/r.Hop.CPUPerHopMs)
 		}
 		fmt.Fprintln(w, line)
+	}
+	if c := r.Saturation.Calls; len(c) > 0 {
+		fmt.Fprintf(w, "each sidecar's work per order at saturation (its metrics: Dapr API calls by method, events delivered):\n")
+		for _, app := range slices.Sorted(maps.Keys(c)) {
+			fmt.Fprintf(w, "  %s\n", c.describe(app))
+		}
 	}
 	fmt.Fprintf(w, "stack at rest: %.1f ms of CPU per second\n", r.IdleCPUMsPerSecond)
 	for _, run := range []Run{r.Saturation, r.FixedRate} {

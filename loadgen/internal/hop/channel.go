@@ -25,6 +25,9 @@ type Channel struct {
 	// Socket has the sidecar serve its API on a Unix domain socket
 	// (--unix-domain-socket) instead of TCP, for the publishers.
 	Socket bool
+	// HTTPPublish has the publishers call the sidecar's HTTP API
+	// (POST /v1.0/publish) instead of its gRPC one.
+	HTTPPublish bool
 }
 
 // Name is how the channel is named in the figures.
@@ -39,7 +42,11 @@ func (c Channel) Name() string {
 	if c.Socket {
 		publish = "Unix socket"
 	}
-	return deliver + " deliveries, publishes over " + publish
+	api := "gRPC"
+	if c.HTTPPublish {
+		api = "HTTP"
+	}
+	return deliver + " deliveries, " + api + " publishes over " + publish
 }
 
 // sidecarFlags are the flags that set the channel up, with the socket in

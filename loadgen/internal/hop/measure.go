@@ -1,9 +1,12 @@
 package hop
 
 import (
+	"bytes"
 	"context"
 	"fmt"
+	"io"
 	"log"
+	"net/http"
 	"strconv"
 	"sync"
 	"sync/atomic"
@@ -29,8 +32,9 @@ type Result struct {
 }
 
 // Measure publishes messages as fast as publishers concurrent publishers
-// can, through the sidecar's gRPC API as the services do, and waits until
-// every message is delivered or limit passes.
+// can, through the sidecar's gRPC API as the services do (its HTTP API
+// with Channel.HTTPPublish), and waits until every message is delivered or
+// limit passes.
 func (n *Noop) Measure(ctx context.Context, messages, publishers int, limit time.Duration) (Result, error) {
 	// The client logs to stdout unless told otherwise.
 	dapr.SetLogger(log.New(n.log, "bench-noop client: ", 0))
@@ -47,6 +51,13 @@ func (n *Noop) Measure(ctx context.Context, messages, publishers int, limit time
 	defer c.Close()
 	c.WithAuthToken(n.token)
 
+	publish := func(payload []byte) error {
+		return c.PublishEvent(ctx, contracts.PubSub, topic, payload, dapr.PublishEventWithContentType("application/json"))
+	}
+	if n.httpPublish {
+		publish = n.publishHTTP(ctx)
+	}
+
 	n.delivered.Store(0)
 	n.target.Store(int64(messages))
 	res := Result{Messages: messages, Publishers: publishers}
@@ -57,7 +68,7 @@ func (n *Noop) Measure(ctx context.Context, messages, publishers int, limit time
 	for range publishers {
 		wg.Go(func() {
 			for next.Add(1) <= int64(messages) && ctx.Err() == nil {
-				if err := c.PublishEvent(ctx, contracts.PubSub, topic, payload, dapr.PublishEventWithContentType("application/json")); err != nil {
+				if err := publish(payload); err != nil {
 					failed.Add(1)
 				}
 			}
@@ -93,4 +104,29 @@ func (n *Noop) Measure(ctx context.Context, messages, publishers int, limit time
 	res.PublishedPerSecond = float64(int64(messages)-res.PublishErrors) / res.PublishSeconds
 	res.DeliveredPerSecond = float64(res.Delivered) / res.DeliverSeconds
 	return res, nil
+}
+
+// publishHTTP returns a publish through the sidecar's HTTP API, on
+// connections kept alive for all the publishers.
+func (n *Noop) publishHTTP(ctx context.Context) func(payload []byte) error {
+	url := "http://127.0.0.1:" + strconv.Itoa(n.httpPort) + "/v1.0/publish/" + contracts.PubSub + "/" + topic
+	client := &http.Client{Timeout: 10 * time.Second, Transport: &http.Transport{MaxIdleConnsPerHost: 256}}
+	return func(payload []byte) error {
+		req, err := http.NewRequestWithContext(ctx, http.MethodPost, url, bytes.NewReader(payload))
+		if err != nil {
+			return err
+		}
+		req.Header.Set("Content-Type", "application/json")
+		req.Header.Set("dapr-api-token", n.token)
+		res, err := client.Do(req)
+		if err != nil {
+			return err
+		}
+		_, _ = io.Copy(io.Discard, res.Body)
+		res.Body.Close()
+		if res.StatusCode != http.StatusNoContent && res.StatusCode != http.StatusOK {
+			return fmt.Errorf("publish: %s", res.Status)
+		}
+		return nil
+	}
 }

@@ -49,8 +49,11 @@ type Noop struct {
 	stopGRPC func()
 	daprd    *stack.Proc
 	grpcPort int
-	socket   string // the sidecar's gRPC API, when it serves it on a Unix socket
-	token    string // the sidecar's API token
+	httpPort int
+	// httpPublish publishes through the sidecar's HTTP API.
+	httpPublish bool
+	socket      string // the sidecar's gRPC API, when it serves it on a Unix socket
+	token       string // the sidecar's API token
 	// subscribed is closed once the sidecar has asked for the
 	// subscription.
 	subscribed chan struct{}
@@ -97,7 +100,7 @@ func Start(ctx context.Context, o Options) (*Noop, error) {
 	// Free ports for the sidecar; the app port is the listener's own.
 	p := free[contracts.AppOrder]
 	p.App = ln.Addr().(*net.TCPAddr).Port
-	n.grpcPort = p.DaprGRPC
+	n.grpcPort, n.httpPort, n.httpPublish = p.DaprGRPC, p.DaprHTTP, o.Channel.HTTPPublish
 	// The same flags as the stack's sidecars, so the hop costs the same.
 	if n.daprd, err = o.Stack.StartSidecar(AppID, p, resources, o.Channel.sidecarFlags(resources)...); err != nil {
 		n.Stop()
