@@ -7,7 +7,7 @@ import (
 	"github.com/example/order-saga/loadgen/internal/runner"
 )
 
-func TestTheTargetsAreTheIssuesOwnAtEachLoad(t *testing.T) {
+func TestEachTargetIsJudgedAtItsOwnLoad(t *testing.T) {
 	fixed := runner.Defaults()
 	fixed.Rate = 100
 	r := &Results{
