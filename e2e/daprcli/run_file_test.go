@@ -47,6 +47,7 @@ func TestTheDaprCLIRunsTheSagaFromTheRunFile(t *testing.T) {
 	cli := daprCLI(t, root)
 	ports := stack.DefaultPorts()
 	requireFree(t, ports)
+	reserveFromEphemeral(t, runFilePorts(ports))
 	requireNoLocalOverrides(t, root)
 
 	logs := &stack.LogBuffer{}
@@ -105,13 +106,18 @@ func daprCLI(t *testing.T, root string) string {
 }
 
 // requireFree fails when anything listens on one of the run file's ports.
+// runFilePorts are the ports dapr.yaml and its Redis listen on.
+func runFilePorts(ports map[string]stack.Ports) []int {
+	out := []int{6379}
+	for _, p := range ports {
+		out = append(out, p.App, p.DaprHTTP, p.DaprGRPC, p.DaprInternal, p.DaprMetrics)
+	}
+	return out
+}
+
 func requireFree(t *testing.T, ports map[string]stack.Ports) {
 	t.Helper()
-	want := []int{6379}
-	for _, p := range ports {
-		want = append(want, p.App, p.DaprHTTP, p.DaprGRPC, p.DaprInternal, p.DaprMetrics)
-	}
-	for _, port := range want {
+	for _, port := range runFilePorts(ports) {
 		ls, err := listenersOn(port)
 		if err != nil {
 			t.Fatal(err)
