@@ -20,6 +20,9 @@ import (
 var (
 	shared     *stack.Stack
 	sharedLogs = &stack.LogBuffer{}
+	// stacksDir holds the folder of every stack the tests start (built
+	// services, components, Redis's files), removed once they are over.
+	stacksDir string
 )
 
 func TestMain(m *testing.M) {
@@ -27,6 +30,12 @@ func TestMain(m *testing.M) {
 }
 
 func runTests(m *testing.M) int {
+	var err error
+	if stacksDir, err = os.MkdirTemp("", "saga-e2e-"); err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		return 1
+	}
+	defer os.RemoveAll(stacksDir)
 	logs := sharedLogs
 	s, err := startStack(logs, stack.Options{})
 	if err != nil {
@@ -48,7 +57,7 @@ func startStack(logs *stack.LogBuffer, o stack.Options) (*stack.Stack, error) {
 	if err != nil {
 		return nil, err
 	}
-	dir, err := os.MkdirTemp("", "saga-e2e-")
+	dir, err := os.MkdirTemp(stacksDir, "stack-")
 	if err != nil {
 		return nil, err
 	}

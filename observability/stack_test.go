@@ -31,6 +31,7 @@ func run(m *testing.M) int {
 		fmt.Fprintln(os.Stderr, err)
 		return 1
 	}
+	defer os.RemoveAll(dir)
 	ports, err := stack.FreePorts()
 	if err != nil {
 		fmt.Fprintln(os.Stderr, err)
