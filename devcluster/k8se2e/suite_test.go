@@ -204,7 +204,7 @@ func TestEveryPodIsReadyWithItsSidecarComponentsAndSubscriptions(t *testing.T) {
 			t.Logf("%s %d/%d Ready", p.name(), ready, len(want))
 			continue
 		}
-		logs := string(suite.must(t, "logs", "-n", devcluster.Namespace, p.name(), "-c", "daprd"))
+		logs := suite.subscribedSidecarLog(t, p.name())
 		loaded := map[string]bool{}
 		for _, m := range loadedLine.FindAllStringSubmatch(logs, -1) {
 			loaded[m[1]] = true
@@ -234,6 +234,26 @@ func TestEveryPodIsReadyWithItsSidecarComponentsAndSubscriptions(t *testing.T) {
 		}
 		if count[app] != want {
 			t.Errorf("%d pods of %s, want %d", count[app], app, want)
+		}
+	}
+}
+
+// subscribedSidecarLog is the log of the pod's sidecar once it shows the
+// app subscribed, or after 30 s. The sidecar subscribes its app when its
+// own probe of the app first passes, which can come one probe interval
+// (dapr.io/app-health-probe-interval, 5 s) after the pod is Ready.
+func (s *saga) subscribedSidecarLog(t *testing.T, pod string) string {
+	t.Helper()
+	deadline := time.Now().Add(30 * time.Second)
+	for {
+		logs := string(s.must(t, "logs", "-n", devcluster.Namespace, pod, "-c", "daprd"))
+		if subscribedLine.MatchString(logs) || time.Now().After(deadline) {
+			return logs
+		}
+		select {
+		case <-t.Context().Done():
+			return logs
+		case <-time.After(250 * time.Millisecond):
 		}
 	}
 }
