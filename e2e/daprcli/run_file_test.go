@@ -105,7 +105,6 @@ func daprCLI(t *testing.T, root string) string {
 	return cli
 }
 
-// requireFree fails when anything listens on one of the run file's ports.
 // runFilePorts are the ports dapr.yaml and its Redis listen on.
 func runFilePorts(ports map[string]stack.Ports) []int {
 	out := []int{6379}
@@ -115,6 +114,7 @@ func runFilePorts(ports map[string]stack.Ports) []int {
 	return out
 }
 
+// requireFree fails when anything listens on one of the run file's ports.
 func requireFree(t *testing.T, ports map[string]stack.Ports) {
 	t.Helper()
 	for _, port := range runFilePorts(ports) {

@@ -135,6 +135,6 @@ func (c Calls) describe(app string) string {
 	return fmt.Sprintf("%s: %.2f state calls (%s)", app, state, strings.Join(parts, ", "))
 }
 
-func isStateCall(name string) bool {
-	return strings.Contains(name, "State") && !strings.Contains(name, "Subscribe")
-}
+// isStateCall tells the state methods of the Dapr API (GetState,
+// SaveState, GetBulkState, ExecuteStateTransaction...) from the others.
+func isStateCall(name string) bool { return strings.Contains(name, "State") }

@@ -26,7 +26,8 @@ type Channel struct {
 	// (--unix-domain-socket) instead of TCP, for the publishers.
 	Socket bool
 	// HTTPPublish has the publishers call the sidecar's HTTP API
-	// (POST /v1.0/publish) instead of its gRPC one.
+	// (POST /v1.0/publish) over TCP instead of its gRPC one; it is not
+	// meant to go with Socket.
 	HTTPPublish bool
 }
 
