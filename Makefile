@@ -18,13 +18,15 @@ run:
 	@go build -o .dev/bin/saga-run ./devstack/cmd/saga-run
 	@exec .dev/bin/saga-run
 
-## test: vet, unit tests and end-to-end tests on real daprd and Redis
+## test: vet, unit tests and end-to-end tests on real daprd, the Dapr scheduler and Redis
 test: test-deps vet unit e2e extra-tests
 
-## test-deps: install the servers the tests start (Redis, Prometheus, RabbitMQ) and build daprd
+## test-deps: install the servers the tests start (Redis, Prometheus, RabbitMQ), build daprd and the Dapr scheduler, and start building the later suites' tools in the background
 test-deps:
 	@scripts/install-test-deps.sh
 	@scripts/ensure-daprd.sh >/dev/null
+	@scripts/ensure-tool.sh dapr-scheduler >/dev/null
+	@scripts/ensure-tool.sh --background all
 
 unit:
 	go test $(TESTFLAGS) $(addprefix ./,$(addsuffix /...,$(UNIT)))
@@ -39,7 +41,7 @@ vet:
 fmt:
 	gofmt -w $(MODULES)
 
-## daprd: print the path of daprd 1.16, building it once if none is found
+## daprd: print the path of daprd 1.18, building it once if none is found
 daprd:
 	@scripts/ensure-daprd.sh
 

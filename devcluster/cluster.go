@@ -62,7 +62,7 @@ type Cluster struct {
 // tool names, in the order they are needed.
 var toolNames = []string{"etcd", "kube-apiserver", "kube-controller-manager", "kube-scheduler", "kubelet",
 	"kube-proxy", "kubectl", "coredns", "kube-router", "helm",
-	"daprd", "dapr-operator", "dapr-sentry", "dapr-injector"}
+	"daprd", "dapr-operator", "dapr-sentry", "dapr-injector", "dapr-scheduler"}
 
 // hostCommands are the node's other parts, from Debian packages.
 var hostCommands = []string{"containerd", "containerd-shim-runc-v2", "runc", "ctr", "iptables", "ip6tables", "ipset", "conntrack", "ip"}

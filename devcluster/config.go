@@ -78,7 +78,11 @@ const cniConfig = `{
 
 // kubeletConfig: cgroup v1 with the cgroupfs driver (kubelet 1.36 refuses
 // v1 unless told), swap allowed, the node's address on the bridge, clients
-// authenticated by the cluster's CA.
+// authenticated by the cluster's CA. syncFrequency is 10s, not 1m: a pod's
+// ConfigMap volumes are refreshed on its periodic sync, and every Dapr
+// control plane pod waits for Sentry's trust bundle (ConfigMap
+// dapr-trust-bundle, filled by Sentry once it runs) to appear in its
+// volume; with the default, Helm's install waited up to 90 s for it.
 const kubeletConfig = `apiVersion: kubelet.config.k8s.io/v1beta1
 kind: KubeletConfiguration
 address: ` + NodeIP + `
@@ -109,6 +113,7 @@ resolvConf: {{.Dir}}/kubelet-resolv.conf
 volumePluginDir: {{.Dir}}/kubelet-plugins
 serializeImagePulls: false
 maxPods: 60
+syncFrequency: 10s
 evictionHard:
   memory.available: 100Mi
   nodefs.available: "1%"

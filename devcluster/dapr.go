@@ -13,47 +13,68 @@ import (
 )
 
 // DaprVersion is the Dapr control plane and sidecar the cluster runs.
-const DaprVersion = "1.16.5"
+const DaprVersion = "1.18.1"
+
+// DaprNamespace is where the Dapr control plane runs.
+const DaprNamespace = "dapr-system"
 
 // daprRegistry is the registry part of the Dapr images built here; the
 // chart's global.registry points at it and nothing is pulled.
 const daprRegistry = "localhost/dapr"
 
-// daprImages maps each image of the chart to the tool that is its binary.
+// daprImages maps each image of the chart (its image.name values) to the
+// tool that is its binary.
 var daprImages = map[string]string{
-	"daprd":    "daprd",
-	"operator": "dapr-operator",
-	"sentry":   "dapr-sentry",
-	"injector": "dapr-injector",
+	"daprd":     "daprd",
+	"operator":  "dapr-operator",
+	"sentry":    "dapr-sentry",
+	"injector":  "dapr-injector",
+	"scheduler": "dapr-scheduler",
 }
 
+// daprValues and daprPostRenderer, in the repository, are the Helm values
+// and post-renderer that users install Dapr with too (scripts/k8s-up.sh,
+// docs/kubernetes.md): the cluster adds only where its images are.
+const (
+	daprValues       = "k8s/dapr-system/values.yaml"
+	daprPostRenderer = "k8s/dapr-system/post-render.sh"
+)
+
+// schedulerClaim is the claim of the one scheduler's etcd (the
+// StatefulSet's volumeClaimTemplate dapr-scheduler-data-dir), of the size
+// that daprValues asks for, owned by the user of the Dapr images
+// (images.NonRoot): a hostPath volume gets no fsGroup.
+var schedulerClaim = Claim{Namespace: DaprNamespace, Name: "dapr-scheduler-data-dir-dapr-scheduler-server-0", Size: "1Gi", UID: 65532, GID: 65532}
+
 // installDapr installs the Dapr chart of the dapr module (no chart
-// repository is needed) with Helm, with the values that scripts/k8s-up.sh
-// and docs/kubernetes.md give users, then waits until the sidecar injector
-// really injects: Helm's --wait can return before the injector serves, and
-// its webhook fails open, so pods applied then start without a sidecar.
+// repository is needed) with Helm, with the values and post-renderer that
+// users install it with, then waits until the sidecar injector really
+// injects: Helm's --wait can return before the injector serves, and its
+// webhook fails open, so pods applied then start without a sidecar. The
+// scheduler's volume is made first: Helm waits for the scheduler Ready.
 func (c *Cluster) installDapr(ctx context.Context) error {
 	chart, err := daprChart(ctx)
 	if err != nil {
 		return err
 	}
+	if err := c.Volumes(ctx, []Claim{schedulerClaim}); err != nil {
+		return err
+	}
 	helmHome := c.path("helm")
 	cmd := exec.CommandContext(ctx, c.tools["helm"], "install", "dapr", chart,
 		"--kubeconfig", c.Kubeconfig,
-		"--namespace", "dapr-system", "--create-namespace",
+		"--namespace", DaprNamespace, "--create-namespace",
+		"-f", filepath.Join(c.repo, daprValues),
+		"--post-renderer", filepath.Join(c.repo, daprPostRenderer),
 		"--set", "global.registry="+daprRegistry,
 		"--set", "global.tag="+DaprVersion,
 		"--set", "global.imagePullPolicy=Never",
 		"--set", "dapr_sidecar_injector.sidecarImagePullPolicy=Never",
-		"--set", "dapr_sidecar_injector.sidecarDropALLCapabilities=true",
-		// The saga uses no actors, jobs or workflows: no placement and no
-		// scheduler, and so no sidecar with an actor runtime that logs an
-		// error about placement whenever it stops.
-		"--set", "global.actors.enabled=false",
-		"--set", "global.scheduler.enabled=false",
 		"--wait", "--timeout", "4m")
 	cmd.Env = append(os.Environ(),
-		"HELM_CACHE_HOME="+helmHome+"/cache", "HELM_CONFIG_HOME="+helmHome+"/config", "HELM_DATA_HOME="+helmHome+"/data")
+		"HELM_CACHE_HOME="+helmHome+"/cache", "HELM_CONFIG_HOME="+helmHome+"/config", "HELM_DATA_HOME="+helmHome+"/data",
+		// The post-renderer's kubectl kustomize.
+		"KUBECTL="+c.tools["kubectl"])
 	var out bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &out, &out
 	if err := cmd.Run(); err != nil {

@@ -75,6 +75,36 @@ func anEventDeliveredMoreThanOnceHasExactlyOneEffect(t *testing.T, s *stack.Stac
 	}
 }
 
+// TestTheSagaRunsTheSameWithEventsDeliveredInBulk runs the saga's cases
+// on a stack whose sidecars deliver up to 16 events a request
+// (BULK_SUBSCRIBE), and checks that they did. E2E_BULK_SUBSCRIBE runs the
+// whole suite so.
+func TestTheSagaRunsTheSameWithEventsDeliveredInBulk(t *testing.T) {
+	t.Parallel()
+	s := ownStack(t, stack.Options{Env: withBulkSubscribe(nil, "16")})
+	t.Run("an order that can be served and paid is confirmed", func(t *testing.T) {
+		anOrderThatCanBeServedAndPaidIsConfirmed(t, s)
+	})
+	t.Run("an order that cannot be paid is canceled and its stock released", func(t *testing.T) {
+		anOrderThatCannotBePaidIsCanceledAndItsStockReleased(t, s)
+	})
+	t.Run("an event delivered more than once has exactly one effect", func(t *testing.T) {
+		anEventDeliveredMoreThanOnceHasExactlyOneEffect(t, s)
+	})
+	t.Run("a malformed event is dropped and does not block the others", func(t *testing.T) {
+		aMalformedEventIsDroppedAndDoesNotBlockTheOthers(t, s)
+	})
+	t.Run("a message that can never succeed is dead-lettered and its order still ends", func(t *testing.T) {
+		aMessageThatCanNeverSucceedIsDeadLetteredAndItsOrderStillEnds(t, s)
+	})
+	for _, app := range stack.Apps {
+		url := fmt.Sprintf("http://127.0.0.1:%d/metrics", s.Ports[app].DaprMetrics)
+		if n := metricSumAt(t, s, url, "dapr_component_pubsub_ingress_bulk_count{"); n == 0 {
+			t.Errorf("%s's sidecar delivered no event in bulk", app)
+		}
+	}
+}
+
 func atLeast(got, want int, what string) error {
 	if got < want {
 		return fmt.Errorf("%d %s, want at least %d", got, what, want)
@@ -175,7 +205,14 @@ func handled(t *testing.T, s *stack.Stack, inst, eventType, outcome string) int 
 // prefix and carry every label given.
 func metricSum(t *testing.T, s *stack.Stack, inst, prefix string, labels ...string) int {
 	t.Helper()
-	r := newAPI(t, s).do(http.MethodGet, s.URL(inst)+"/metrics", nil, nil)
+	return metricSumAt(t, s, s.URL(inst)+"/metrics", prefix, labels...)
+}
+
+// metricSumAt sums the series at a metrics URL that start with prefix and
+// carry every label given.
+func metricSumAt(t *testing.T, s *stack.Stack, url, prefix string, labels ...string) int {
+	t.Helper()
+	r := newAPI(t, s).do(http.MethodGet, url, nil, nil)
 	n := 0
 lines:
 	for _, line := range strings.Split(string(r.Body), "\n") {

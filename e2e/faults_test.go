@@ -194,9 +194,9 @@ type faultRig struct {
 }
 
 // schedule lists the faults of a run: each service and each sidecar
-// killed, Redis killed, one stock-svc instance stalled (after its sidecar
-// was killed and came back), and the broker restarted when it is not
-// Redis.
+// killed, Redis and the Dapr scheduler killed, one stock-svc instance
+// stalled (after its sidecar was killed and came back), and the broker
+// restarted when it is not Redis.
 func (r *faultRig) schedule(broker string) []fault {
 	kill := func(name string) fault {
 		return fault{name: "kill -9 " + name, apply: func(ctx context.Context) error { return r.kill(ctx, name) }}
@@ -211,6 +211,7 @@ func (r *faultRig) schedule(broker string) []fault {
 			apply: func(ctx context.Context) error { return r.stall(ctx, stalled, stallFor) }},
 		kill(contracts.AppOrder + "/dapr"),
 		kill("redis"),
+		kill("scheduler"),
 		kill(contracts.AppStock),
 		kill(contracts.AppPayment + "/dapr"),
 		kill(contracts.AppPayment + "-2/dapr"),
@@ -269,12 +270,15 @@ func (r *faultRig) kill(ctx context.Context, name string) error {
 		if pid := r.s.Pids()[name]; pid == 0 || pid == old {
 			return fmt.Errorf("%s not started again", name)
 		}
-		if name == "redis" {
+		switch name {
+		case "redis":
 			return stack.Ping(ctx, r.s.Redis.Addr, r.s.Redis.Password)
+		case "scheduler":
+			return r.s.Scheduler.Healthy(ctx)
 		}
 		return nil
 	})
-	if err != nil || name == "redis" {
+	if err != nil || name == "redis" || name == "scheduler" {
 		return err
 	}
 	return r.s.WaitReady(ctx, strings.TrimSuffix(name, "/dapr"))

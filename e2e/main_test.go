@@ -8,6 +8,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"slices"
 	"testing"
 	"time"
 
@@ -79,12 +80,30 @@ func startStack(logs *stack.LogBuffer, o stack.Options) (*stack.Stack, error) {
 		o.Log = io.MultiWriter(logs, f)
 	}
 	o.RedisAddr, o.OwnRedis = fmt.Sprintf("127.0.0.1:%d", redisPort), true
+	o.Env = withBulkSubscribe(o.Env, os.Getenv("E2E_BULK_SUBSCRIBE"))
 	if o.LogLevel == "" {
 		o.LogLevel = "info"
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 15*time.Minute)
 	defer cancel()
 	return stack.Start(ctx, o)
+}
+
+// withBulkSubscribe adds BULK_SUBSCRIBE=n to every service's environment
+// when n is set: E2E_BULK_SUBSCRIBE=64 runs the suite with the sidecars
+// delivering up to 64 events per request (pubsub.Router.ReceiveInBulk).
+func withBulkSubscribe(env map[string][]string, n string) map[string][]string {
+	if n == "" {
+		return env
+	}
+	out := make(map[string][]string, len(stack.Apps))
+	for app, vars := range env {
+		out[app] = vars
+	}
+	for _, app := range stack.Apps {
+		out[app] = append(slices.Clip(out[app]), "BULK_SUBSCRIBE="+n)
+	}
+	return out
 }
 
 // ownStack starts a stack for one test and stops it at the end, printing

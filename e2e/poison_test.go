@@ -9,6 +9,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/redis/go-redis/v9"
+
 	"github.com/example/order-saga/contracts"
 	"github.com/example/order-saga/devstack/stack"
 )
@@ -124,11 +126,15 @@ func TestAnOrderForACustomerIdNoKeyCanHoldEndsAtOnceAndTakesNothing(t *testing.T
 // dead-lettered once, not looped.
 func TestAMessageThatCanNeverSucceedIsDeadLetteredAndItsOrderStillEnds(t *testing.T) {
 	t.Parallel()
-	a := newAPI(t, shared)
+	aMessageThatCanNeverSucceedIsDeadLetteredAndItsOrderStillEnds(t, shared)
+}
+
+func aMessageThatCanNeverSucceedIsDeadLetteredAndItsOrderStillEnds(t *testing.T, s *stack.Stack) {
+	a := newAPI(t, s)
 	prod, c := "p-"+uid(), "c-"+uid()
 	a.putProduct(prod, 250, 10)
 	// The key as Dapr's Redis state store keeps it: the app id, "||", the key.
-	if err := shared.Redis.Client().HSet(context.Background(), contracts.AppPayment+"||wallet-"+c, "data", "not a wallet", "version", "1").Err(); err != nil {
+	if err := s.Redis.Client().HSet(context.Background(), contracts.AppPayment+"||wallet-"+c, "data", "not a wallet", "version", "1").Err(); err != nil {
 		t.Fatal(err)
 	}
 	placed := a.placeOrder(c, item{ProductID: prod, Quantity: 4})
@@ -141,7 +147,7 @@ func TestAMessageThatCanNeverSucceedIsDeadLetteredAndItsOrderStillEnds(t *testin
 		t.Fatalf("payment %+v found=%v, want a failed payment of nothing", p, found)
 	}
 	eventually(t, 15*time.Second, func() error {
-		n, err := deadLetters(shared, func(e streamEvent) bool {
+		n, err := deadLetters(s, func(e streamEvent) bool {
 			return e.OrderID == placed.ID && e.Type == contracts.TypeStockReserved
 		})
 		if err != nil {
@@ -152,6 +158,26 @@ func TestAMessageThatCanNeverSucceedIsDeadLetteredAndItsOrderStillEnds(t *testin
 		}
 		return nil
 	}, "the reservation on the dead-letter topic")
+	// Dead-lettered is acknowledged: no sidecar of payment-svc will hand
+	// the reservation out again, whatever its broker does with a message
+	// that failed (Dapr 1.17 and later acknowledge it after the retries).
+	reservation := onStream(t, s, contracts.TopicStock, "the reservation", func(e streamEvent) bool {
+		return e.OrderID == placed.ID && e.Type == contracts.TypeStockReserved
+	})
+	eventually(t, 15*time.Second, func() error {
+		c := s.Redis.Client()
+		defer c.Close()
+		pending, err := c.XPendingExt(context.Background(), &redis.XPendingExtArgs{
+			Stream: contracts.TopicStock, Group: contracts.AppPayment, Start: reservation.StreamID, End: reservation.StreamID, Count: 1,
+		}).Result()
+		if err != nil {
+			return err
+		}
+		if len(pending) > 0 {
+			return fmt.Errorf("the reservation is still pending in %s's group, delivered %d times", contracts.AppPayment, pending[0].RetryCount)
+		}
+		return nil
+	}, "the dead-lettered reservation acknowledged")
 }
 
 // deadLetters counts the events on the dead-letter topic that match.

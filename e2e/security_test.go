@@ -641,6 +641,13 @@ func TestSecurityNothingOfTheStackListensBeyondLoopback(t *testing.T) {
 	_, redisPort, _ := net.SplitHostPort(s.Redis.Addr)
 	rp, _ := strconv.Atoi(redisPort)
 	ports = append(ports, port{"Redis", rp})
+	sp := s.Scheduler.Ports
+	ports = append(ports,
+		port{"the scheduler's gRPC API", sp.GRPC},
+		port{"the scheduler's etcd clients", sp.EtcdClient},
+		port{"the scheduler's etcd peers", sp.EtcdPeer},
+		port{"the scheduler's health check", sp.Healthz},
+		port{"the scheduler's metrics", sp.Metrics})
 
 	for _, p := range ports {
 		t.Run(p.name+" listens on 127.0.0.1 only and refuses the machine's other addresses", func(t *testing.T) {

@@ -11,7 +11,7 @@ import (
 
 // DaprModule is the Dapr release whose CRDs the manifests are checked
 // against; the cluster runs the same version (scripts/k8s-up.sh).
-const DaprModule = "github.com/dapr/dapr@v1.16.5"
+const DaprModule = "github.com/dapr/dapr@v1.18.1"
 
 // DaprCRDsDir returns $DAPR_CRDS_DIR, or else the charts/dapr/crds directory
 // of DaprModule in the Go module cache, downloading the module if needed.

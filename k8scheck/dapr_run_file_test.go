@@ -85,8 +85,10 @@ func (a runFileAppConfig) flags(common runFileSidecar) map[string]string {
 	}
 }
 
-// daprdDefaults are daprd 1.16's values of the flags that `make run`
-// leaves out (cmd/daprd/options), and the log level of stack.Start.
+// daprdDefaults are daprd 1.18's values of the flags that `make run`
+// leaves out (cmd/daprd/options; the same as 1.16's), and the log level
+// and API listen address that stack.Start computes (daprd's own defaults
+// for these are info and every address).
 var daprdDefaults = map[string]string{
 	"--app-protocol":              "http",
 	"--max-body-size":             "4Mi",
@@ -126,14 +128,14 @@ func TestTheDaprCLIRunFileMatchesTheLocalRunner(t *testing.T) {
 			t.Errorf("dapr.yaml names %s: %v", p, err)
 		}
 	}
-	// No placement, no scheduler: an empty placement address turns it
-	// off, but the CLI replaces an empty scheduler address by localhost
-	// and drops only a blank one.
+	// No placement (an empty address turns it off), and the scheduler of
+	// `make run`.
 	if p := f.Common.PlacementHostAddress; p == nil || *p != "" {
 		t.Errorf(`dapr.yaml: placementHostAddress must be "" (no placement)`)
 	}
-	if s := f.Common.SchedulerHostAddress; s == nil || *s == "" || strings.TrimSpace(*s) != "" {
-		t.Errorf(`dapr.yaml: schedulerHostAddress must be " " (no scheduler)`)
+	sched := "127.0.0.1:" + strconv.Itoa(stack.DefaultSchedulerPorts().GRPC)
+	if s := f.Common.SchedulerHostAddress; s == nil || *s != sched {
+		t.Errorf(`dapr.yaml: schedulerHostAddress must be %q (the scheduler of make run)`, sched)
 	}
 	want := stack.DefaultPorts()
 	if len(f.Apps) != len(want) {

@@ -26,7 +26,7 @@ const minSecretLen = 16
 // sidecarTokens pairs each Dapr annotation that names a token Secret with
 // the env var in which the app needs the same token. The injector gives the
 // token only to the sidecar, from the Secret's key "token"
-// (pkg/injector/patcher/sidecar_container.go in dapr/dapr 1.16).
+// (pkg/injector/patcher/sidecar_container.go in dapr/dapr 1.16 to 1.18).
 var sidecarTokens = []struct{ annotation, env string }{
 	// The sidecar sends it on every call to the app; the app refuses a
 	// sidecar-only route without it.

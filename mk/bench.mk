@@ -10,7 +10,7 @@ BENCH_FLAGS ?=
 # The large catalog of bench-catalog, in products.
 CATALOG ?= 100000
 
-.PHONY: bench bench-catalog bench-hops
+.PHONY: bench bench-catalog bench-hops bench-jobs
 
 ## bench: throughput, latency, CPU and memory of the saga on a stack of its own (about a minute and a half); PROFILE=1 adds CPU profiles
 bench:
@@ -23,3 +23,7 @@ bench-catalog:
 ## bench-hops: the bare Dapr hop over each channel between sidecar and app (HTTP, HTTP/2 or gRPC deliveries; gRPC or HTTP publishes, over TCP or a Unix socket), in turns (about three minutes)
 bench-hops:
 	go run ./loadgen/cmd/bench -compare-hops $(BENCH_FLAGS)
+
+## bench-jobs: what a Dapr job costs the sidecar and the scheduler: jobs created at 100/s and 500/s for 20 s each, fired or cancelled (about three minutes)
+bench-jobs:
+	go run ./loadgen/cmd/bench -jobs $(BENCH_FLAGS)

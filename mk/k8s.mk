@@ -6,7 +6,7 @@ MODULES += k8scheck
 NOT_UNIT += k8scheck
 EXTRA_TESTS += k8s-check
 
-K8S_DAPR_MODULE := github.com/dapr/dapr@v1.16.5
+K8S_DAPR_MODULE := github.com/dapr/dapr@v1.18.1
 OVERLAY ?= kind
 
 .PHONY: k8s-check k8s-render k8s-up kube-apiserver
@@ -29,7 +29,7 @@ k8s-render:
 	@scripts/k8s-secrets.sh
 	@go run ./k8scheck/cmd/k8s-render k8s/overlays/$(OVERLAY)
 
-## k8s-up: create a local cluster (K8S=kind or minikube), install Dapr 1.16.5 with Helm, write the development secrets, then skaffold dev
+## k8s-up: create a local cluster (K8S=kind or minikube), install Dapr 1.18.1 with Helm (k8s/dapr-system), write the development secrets, then skaffold dev
 k8s-up:
 	@scripts/k8s-up.sh
 

@@ -18,7 +18,8 @@ import (
 )
 
 func TestARealPrometheusSeesOrdersFinishAndSagaDurations(t *testing.T) {
-	waitForTargets(t, 6)
+	// Three services, three sidecars and the Dapr scheduler.
+	waitForTargets(t, 7)
 	confirmed0 := query(t, `sum(saga_orders_finished_total{status="confirmed"})`)
 	canceled0 := query(t, `sum(saga_orders_finished_total{status="canceled"})`)
 	durations0 := query(t, `sum(saga_order_duration_seconds_count)`)

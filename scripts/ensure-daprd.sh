@@ -1,12 +1,12 @@
 #!/usr/bin/env bash
-# Prints the path of a daprd 1.16.x, building it from the Go module proxy
+# Prints the path of a daprd 1.18.x, building it from the Go module proxy
 # when none is found. Order of preference: $DAPRD, daprd on PATH,
-# ~/.dapr/bin/daprd (each used only when it reports 1.16.x), then the build
+# ~/.dapr/bin/daprd (each used only when it reports 1.18.x), then the build
 # cache outside the repository that scripts/ensure-tool.sh keeps (it does
 # the build, about 3 to 5 minutes on 2 cores, once).
 set -euo pipefail
 
-want_minor="1.16"
+want_minor="1.18"
 root="$(cd "$(dirname "$0")/.." && pwd)"
 
 is_wanted() {
@@ -23,5 +23,5 @@ for candidate in "${DAPRD:-}" "$(command -v daprd 2>/dev/null || true)" "$HOME/.
   fi
 done
 
-# An override that is not 1.16.x falls through to the cache.
+# An override that is not 1.18.x falls through to the cache.
 DAPRD="" exec "$root/scripts/ensure-tool.sh" daprd

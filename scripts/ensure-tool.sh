@@ -8,6 +8,13 @@
 #                                       the local cluster needs, one line
 #                                       "NAME SECONDSs PATH" per tool
 #   scripts/ensure-tool.sh all          all-cluster, then dapr and skaffold
+#   scripts/ensure-tool.sh --background all
+#                                       the same, in a process of its own
+#                                       at the lowest CPU priority, and
+#                                       returns at once (`make test` builds
+#                                       so while its first suites run, which
+#                                       mostly wait); the log is
+#                                       ~/.cache/order-saga/background-build.log
 #   scripts/ensure-tool.sh --list       the names, one a line
 #
 # Order of preference: the environment variable named after the tool
@@ -32,7 +39,8 @@ root="$(cd "$(dirname "$0")/.." && pwd)"
 cache_root="${XDG_CACHE_HOME:-$HOME/.cache}/order-saga"
 
 kube_version="1.36.3"
-dapr_version="1.16.5"
+dapr_version="1.18.1"
+dapr_cli_version="1.16.5" # the newest Dapr CLI the module proxy serves
 coredns_version="1.14.7"
 kube_router_version="2.1.0"
 helm_version="3.22.0"
@@ -41,12 +49,12 @@ skaffold_version="2.16.1"
 cluster_tools=(
   kube-apiserver etcd kubelet kube-proxy kube-scheduler kube-controller-manager kubectl
   coredns kube-router helm
-  daprd dapr-operator dapr-sentry dapr-injector
+  daprd dapr-operator dapr-sentry dapr-injector dapr-scheduler
 )
 other_tools=(dapr skaffold) # skaffold last: by far the longest build
 
 usage() {
-  echo "usage: $0 NAME | all-cluster | all | --list" >&2
+  echo "usage: $0 NAME | all-cluster | all | --background all | --list" >&2
   echo "names: ${cluster_tools[*]} ${other_tools[*]}" >&2
   exit 2
 }
@@ -57,6 +65,7 @@ usage() {
 define() {
   name="$1"
   tags=""
+  overlay="" # "MODULE DIR": DIR's files replace the same paths in MODULE
   ldflags="-s -w"
   case "$name" in
     kube-apiserver | kubelet | kube-proxy | kube-scheduler | kube-controller-manager | kubectl | etcd)
@@ -116,16 +125,22 @@ define() {
       ldflags="-s -w -X github.com/dapr/dapr/pkg/buildinfo.version=$version"
       about="3 to 5 minutes"
       ;;
-    dapr-operator | dapr-sentry | dapr-injector)
+    dapr-operator | dapr-sentry | dapr-injector | dapr-scheduler | dapr-placement)
       module="daprd"
       version="$dapr_version"
       pkg="github.com/dapr/dapr/cmd/${name#dapr-}"
       ldflags="-s -w -X github.com/dapr/dapr/pkg/buildinfo.version=$version"
       about="1 minute"
+      if [ "$name" = dapr-scheduler ]; then
+        # Its health server honours --healthz-listen-address: see
+        # tools/daprd/overlay/README.md.
+        overlay="github.com/dapr/dapr tools/daprd/overlay"
+        about="2 minutes"
+      fi
       ;;
     dapr)
       module="dapr-cli"
-      version="$dapr_version"
+      version="$dapr_cli_version"
       pkg="github.com/dapr/cli"
       ldflags="-s -w -X main.version=$version -X main.apiVersion=1.0
         -X github.com/dapr/cli/pkg/standalone.gitversion=v$version"
@@ -151,8 +166,36 @@ define() {
   stamp="$dir/.$name.gosum"
 }
 
+# gosum_hash is the hash a cached build is checked against: its tools
+# module's go.sum, and for a tool built with an overlay, the overlay's
+# files too.
 gosum_hash() {
-  sha256sum "$root/tools/$module/go.sum" | cut -d' ' -f1
+  if [ -z "$overlay" ]; then
+    sha256sum "$root/tools/$module/go.sum" | cut -d' ' -f1
+    return
+  fi
+  {
+    sha256sum "$root/tools/$module/go.sum"
+    (cd "$root/${overlay#* }" && find . -name '*.go' | LC_ALL=C sort | xargs sha256sum)
+  } | sha256sum | cut -d' ' -f1
+}
+
+# patched_module prepares, in $1, a copy of the tool's tools module in
+# which $overlay's module is a copy of the pinned version with the
+# overlay's files put in place, and prints the copy's path. (`go build
+# -overlay` would be simpler, but it refuses files of the module cache.)
+patched_module() {
+  local mod="${overlay%% *}" files="$root/${overlay#* }" work="$1" moddir
+  moddir="$(cd "$root/tools/$module" && GOWORK=off go mod download -json "$mod" | sed -n 's/^\t"Dir": "\(.*\)",$/\1/p')"
+  [ -d "$moddir" ] || { echo "no module directory for $mod" >&2; exit 1; }
+  rm -rf "$work"
+  mkdir -p "$work"
+  cp "$root/tools/$module/go.mod" "$root/tools/$module/go.sum" "$root/tools/$module/"*.go "$work/"
+  cp -r "$moddir" "$work/patched"
+  chmod -R u+w "$work/patched"
+  (cd "$files" && find . -name '*.go' -exec cp --parents {} "$work/patched/" \;)
+  (cd "$work" && GOWORK=off go mod edit -replace "$mod=./patched")
+  echo "$work"
 }
 
 # cached_ok tells whether $bin can be used as it is, recording the go.sum
@@ -219,12 +262,20 @@ ensure() {
       -X helm.sh/helm/v3/pkg/chartutil.k8sVersionMinor=$(cut -d. -f2 <<<"$k8s")"
   fi
 
+  local src="$root/tools/$module"
+  if [ -n "$overlay" ]; then
+    src="$(patched_module "$dir/src")"
+  fi
+
   echo "building $name $version into $dir (about $about on 2 cores, once)..." >&2
   (
-    cd "$root/tools/$module"
+    cd "$src"
     GOWORK=off CGO_ENABLED=0 go build -trimpath ${tags:+-tags "$tags"} \
       -ldflags "$(tr -s ' \n' ' ' <<<"$ldflags")" -o "$bin.tmp" "$pkg"
   )
+  if [ -n "$overlay" ]; then
+    rm -rf "$dir/src"
+  fi
   mv -f "$bin.tmp" "$bin"
   write_stamp "$sum"
   echo "$bin"
@@ -239,6 +290,15 @@ ensure_each() {
   done
 }
 
+if [ $# -eq 2 ] && [ "$1" = --background ] && [ "$2" = all ]; then
+  mkdir -p "$cache_root"
+  # Every caller of a tool takes its lock, so one that needs a tool this
+  # build is making waits for it, and then uses it, rather than build it
+  # again.
+  setsid nohup nice -n 19 "$0" all </dev/null >"$cache_root/background-build.log" 2>&1 &
+  echo "building the tools of the later suites in the background (log: $cache_root/background-build.log)" >&2
+  exit 0
+fi
 [ $# -eq 1 ] || usage
 case "$1" in
   --list) printf '%s\n' "${cluster_tools[@]}" "${other_tools[@]}" ;;

@@ -1,9 +1,10 @@
 #!/usr/bin/env bash
 # From nothing to the saga on a local Kubernetes cluster: creates the
-# cluster (kind, or minikube with K8S=minikube), installs Dapr 1.16.5 with
-# Helm, writes the development secrets (scripts/k8s-secrets.sh), then runs
-# `skaffold dev`, which builds the three images, deploys k8s/overlays/$K8S,
-# forwards order-svc to localhost:8081 and redeploys on every change.
+# cluster (kind, or minikube with K8S=minikube), installs Dapr 1.18.1 with
+# Helm (the values and post-renderer of k8s/dapr-system), writes the
+# development secrets (scripts/k8s-secrets.sh), then runs `skaffold dev`,
+# which builds the three images, deploys k8s/overlays/$K8S, forwards
+# order-svc to localhost:8081 and redeploys on every change.
 # Ctrl-C stops skaffold and removes what it deployed; the cluster, Dapr
 # and the secrets' files stay (delete the cluster with `kind delete cluster
 # --name order-saga` or `minikube delete -p order-saga`).
@@ -14,7 +15,7 @@ set -euo pipefail
 
 k8s="${K8S:-kind}"
 cluster="${CLUSTER:-order-saga}"
-dapr_version="1.16.5"
+dapr_version="1.18.1"
 root="$(cd "$(dirname "$0")/.." && pwd)"
 
 need() {
@@ -48,14 +49,15 @@ esac
 
 helm repo add dapr https://dapr.github.io/helm-charts --force-update >/dev/null
 helm repo update dapr >/dev/null
-# Sidecars drop every capability, so that they meet the "restricted" Pod
-# Security Standard like the apps beside them. The saga uses no actors,
-# jobs or workflows: no placement and no scheduler (without placement, a
-# sidecar has no actor runtime, which logs an error whenever it stops).
+# k8s/dapr-system/values.yaml says why each value: sidecars without any
+# capability, no placement (the saga uses no actors), the scheduler with a
+# 1Gi claim; the post-renderer (kubectl kustomize) makes the scheduler one
+# replica instead of the chart's three. The project's own cluster
+# (devcluster) installs Dapr with the same two files.
 helm upgrade --install dapr dapr/dapr --version "$dapr_version" \
   --namespace dapr-system --create-namespace --wait \
-  --set dapr_sidecar_injector.sidecarDropALLCapabilities=true \
-  --set global.actors.enabled=false --set global.scheduler.enabled=false
+  -f "$root/k8s/dapr-system/values.yaml" \
+  --post-renderer "$root/k8s/dapr-system/post-render.sh"
 
 cd "$root"
 # skaffold's render hook runs it too; here it comes first, so that the

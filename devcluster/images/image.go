@@ -118,8 +118,8 @@ func buildTime() (time.Time, error) {
 
 // Binary is the image of one static binary at /NAME, its entrypoint, run
 // as user ("UID:GID"; NonRoot when empty) on the base layer. The Dapr
-// images are made this way: /daprd, /operator, /sentry, /placement,
-// /injector, which the Dapr chart starts by these paths.
+// images are made this way: /daprd, /operator, /sentry, /scheduler,
+// /placement, /injector, which the Dapr chart starts by these paths.
 func Binary(path, name, user string) (v1.Image, error) {
 	if user == "" {
 		user = NonRoot

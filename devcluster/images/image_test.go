@@ -307,7 +307,7 @@ func TestARefKeepsItsTagOrGetsTheContentTag(t *testing.T) {
 		{"order-svc:dev", "order-svc:dev"},
 		{"localhost/order-saga/redis", "localhost/order-saga/redis:" + tag},
 		{"localhost:5000/order-saga/redis", "localhost:5000/order-saga/redis:" + tag},
-		{"localhost/dapr/daprd:1.16.5", "localhost/dapr/daprd:1.16.5"},
+		{"localhost/dapr/daprd:1.18.1", "localhost/dapr/daprd:1.18.1"},
 	}
 	for _, c := range cases {
 		if got, err := Ref(c.name, img); err != nil || got != c.want {

@@ -4,13 +4,15 @@ import (
 	"encoding/json"
 	"regexp"
 	"slices"
+	"strings"
 	"testing"
+	"time"
 
 	"github.com/example/order-saga/devcluster"
 )
 
-// What each sidecar must have loaded and subscribed its app to, and how
-// daprd 1.16 says it did.
+// What each sidecar must have loaded, subscribed its app to and connected
+// to, and how daprd 1.18 and the Dapr scheduler say so.
 
 // subscriptions are the topics each service subscribes to (the events its
 // handlers take), which its sidecar must report.
@@ -21,13 +23,33 @@ var subscriptions = map[string][]string{
 }
 
 var (
-	// subscribedLine is what daprd 1.16 logs once it has the app's
-	// subscriptions (pkg/runtime/processor/subscriber): the topics are a
-	// Go slice printed inside brackets.
+	// subscribedLine is what daprd (1.16 to 1.18) logs once it has the
+	// app's subscriptions (pkg/runtime/processor/subscriber): the topics
+	// are a Go slice printed inside brackets.
 	subscribedLine = regexp.MustCompile(`app is subscribed to the following topics: \[\[([^\]]*)\]\] through pubsub=([A-Za-z0-9._-]+)`)
 	// loadedLine is what daprd logs for each component it has initialised
 	// (pkg/runtime/processor): "Component loaded: NAME (TYPE/VERSION)".
 	loadedLine = regexp.MustCompile(`Component loaded: (\S+) \(([^/)]+)/([^)]+)\)`)
+	// schedulerHostsLine is what daprd 1.18 logs when the scheduler it
+	// was given (the chart's Service dapr-scheduler-server-a) has answered
+	// with the address of every scheduler, POD_IP:50006
+	// (pkg/runtime/scheduler/internal/watchhosts).
+	schedulerHostsLine = regexp.MustCompile(`Connected and received scheduler hosts addresses: \[([^\]]*)\]`)
+	// schedulerStreamLine is what daprd 1.18 logs once its stream of the
+	// app's jobs to a scheduler is open (pkg/runtime/scheduler/internal/cluster).
+	schedulerStreamLine = regexp.MustCompile(`Scheduler stream connected for \[`)
+	// sidecarConnectedLine is what the scheduler logs for each sidecar
+	// stream it accepts (pkg/scheduler/server/internal/pool/loops/stream):
+	// "Sidecar connected: NAMESPACE/APP_ID (actorTypes=[...]) ...".
+	sidecarConnectedLine = regexp.MustCompile(`Sidecar connected: ([^/\s]+)/(\S+) \(actorTypes=`)
+)
+
+// The scheduler as the chart makes it: a StatefulSet whose pods carry
+// app=dapr-scheduler-server, with one replica here (k8s/dapr-system).
+const (
+	schedulerSelector = "app=dapr-scheduler-server"
+	schedulerReplicas = 1
+	schedulerPort     = 50006
 )
 
 // daprComponent is a Dapr Component as the cluster holds it.
@@ -59,4 +81,39 @@ func (s *saga) daprComponents(t *testing.T) []daprComponent {
 		t.Fatal("the cluster holds no Dapr Component in " + devcluster.Namespace)
 	}
 	return list.Items
+}
+
+// connectedSidecarLog is the log of the pod's sidecar once it shows the
+// stream to the scheduler open, or after 30 s: the sidecar opens it once
+// its app is up, which can come after the pod is Ready.
+func (s *saga) connectedSidecarLog(t *testing.T, pod string) string {
+	t.Helper()
+	deadline := time.Now().Add(30 * time.Second)
+	for {
+		logs := string(s.must(t, "logs", "-n", devcluster.Namespace, pod, "-c", "daprd"))
+		if schedulerStreamLine.MatchString(logs) || time.Now().After(deadline) {
+			return logs
+		}
+		select {
+		case <-t.Context().Done():
+			return logs
+		case <-time.After(250 * time.Millisecond):
+		}
+	}
+}
+
+// sidecarsConnected reads the scheduler's log for the sidecars it has
+// accepted, by namespace/app id, with one line of each as an example.
+func sidecarsConnected(log string) (map[string]int, map[string]string) {
+	count, example := map[string]int{}, map[string]string{}
+	for _, line := range strings.Split(log, "\n") {
+		if m := sidecarConnectedLine.FindStringSubmatch(line); m != nil {
+			key := m[1] + "/" + m[2]
+			count[key]++
+			if example[key] == "" {
+				example[key] = line
+			}
+		}
+	}
+	return count, example
 }

@@ -156,16 +156,20 @@ const (
 //     level); only those that report an error or a failure count, the
 //     others (no config file given, and the like) are shown, not counted.
 //
-// Three error lines of daprd are tolerated, once the sidecar has begun to
+// Four error lines of daprd are tolerated, once the sidecar has begun to
 // shut down (unackedAtShutdown). The Redis pub/sub component hands over
 // the messages it had already read after the sidecar has stopped its
 // subscriptions, and reports each one refused ("subscription is closed");
-// none is acknowledged, so each is delivered again to another replica
-// (the pub/sub component's processingTimeout), which the disruption test
-// proves. And its read or claim of the pending list, every
-// redeliverInterval (1 s), may be in flight when the subscription's
-// context ends ("context canceled"): nothing is claimed by it, so nothing
-// is lost. The same lines before the shutdown are errors.
+// or, with daprd 1.18 (components-contrib 1.18), a message whose delivery
+// was under way when the subscription's context ended is reported cut
+// short ("context canceled"), and processMessage (pubsub/redis/redis.go)
+// then skips its acknowledgement on purpose, for that very case. None is
+// acknowledged, so each is delivered again to another replica (the pub/sub
+// component's processingTimeout), which the disruption test proves. And
+// its read or claim of the pending list, every redeliverInterval (1 s),
+// may be in flight when the subscription's context ends ("context
+// canceled"): nothing is claimed by it, so nothing is lost. The same lines
+// before the shutdown are errors.
 func judge(containerName string, lines []string) []verdict {
 	out := make([]verdict, len(lines))
 	stopping := false
@@ -213,10 +217,10 @@ func judge(containerName string, lines []string) []verdict {
 
 // unackedAtShutdown is what daprd's Redis pub/sub component logs when its
 // subscriptions stop under it at shutdown: a stream entry it read but could
-// no longer deliver (it stays pending, and another consumer claims it), or
-// the pending list's read or claim, which runs every redeliverInterval,
-// cut short.
-var unackedAtShutdown = regexp.MustCompile(`msg="(Error processing Redis message [0-9]+-[0-9]+: subscription is closed|error (retrieving|claiming) pending Redis messages: context canceled)"`)
+// no longer deliver, or whose delivery was cut short (either way it stays
+// pending, and another consumer claims it), or the pending list's read or
+// claim, which runs every redeliverInterval, cut short.
+var unackedAtShutdown = regexp.MustCompile(`msg="(Error processing Redis message [0-9]+-[0-9]+: (subscription is closed|context canceled)|error (retrieving|claiming) pending Redis messages: context canceled)"`)
 
 var (
 	daprError   = regexp.MustCompile(`\blevel=(error|fatal|panic)\b|"level":"(error|fatal|panic)"`)
@@ -304,11 +308,13 @@ func TestTheLogJudgeExcusesOnlyTheShutdownsOwnLines(t *testing.T) {
 		cut      = `time="t" level=error msg="error retrieving pending Redis messages: context canceled" app_id=stock-svc`
 		claim    = `time="t" level=error msg="error claiming pending Redis messages: context canceled" app_id=stock-svc`
 		refused  = `time="t" level=error msg="Error processing Redis message 1-0: subscription is closed" app_id=stock-svc`
+		stopped  = `time="t" level=error msg="Error processing Redis message 1-0: context canceled" app_id=stock-svc`
+		failed   = `time="t" level=error msg="Error processing Redis message 1-0: rpc error: code = Unknown" app_id=stock-svc`
 		other    = `time="t" level=error msg="error retrieving pending Redis messages: dial tcp: i/o timeout" app_id=stock-svc`
 		shutdown = `time="t" level=info msg="Received signal 'terminated'; beginning shutdown" app_id=stock-svc`
 	)
-	got := judge("daprd", []string{cut, claim, refused, shutdown, cut, claim, refused, other})
-	want := []verdict{failure, failure, failure, fine, tolerated, tolerated, tolerated, failure}
+	got := judge("daprd", []string{cut, claim, refused, stopped, shutdown, cut, claim, refused, stopped, failed, other})
+	want := []verdict{failure, failure, failure, failure, fine, tolerated, tolerated, tolerated, tolerated, failure, failure}
 	if !slices.Equal(got, want) {
 		t.Errorf("judge = %v, want %v", got, want)
 	}

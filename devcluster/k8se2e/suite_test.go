@@ -238,6 +238,82 @@ func TestEveryPodIsReadyWithItsSidecarComponentsAndSubscriptions(t *testing.T) {
 	}
 }
 
+func TestTheSchedulerIsReadyAndEverySidecarConnectedToIt(t *testing.T) {
+	schedulers, err := suite.pods(t.Context(), devcluster.DaprNamespace, schedulerSelector)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(schedulers) != schedulerReplicas {
+		t.Fatalf("%d scheduler pods in %s, want %d", len(schedulers), devcluster.DaprNamespace, schedulerReplicas)
+	}
+	scheduler := schedulers[0]
+	if !scheduler.ready() {
+		t.Fatalf("%s is not Ready: %+v", scheduler.name(), scheduler.Status.ContainerStatuses)
+	}
+	for _, st := range scheduler.statuses() {
+		if st.RestartCount != 0 {
+			t.Errorf("%s: container %s restarted %d times", scheduler.name(), st.Name, st.RestartCount)
+		}
+	}
+	// Each sidecar asks the scheduler's Service for the schedulers, gets
+	// the one pod's address back and opens its app's job stream there.
+	address := fmt.Sprintf("%s:%d", scheduler.Status.PodIP, schedulerPort)
+	apps := map[string]bool{}
+	for _, p := range suite.sagaPods(t) {
+		if !isService(p.app()) {
+			continue
+		}
+		apps[p.app()] = true
+		logs := suite.connectedSidecarLog(t, p.name())
+		hosts := schedulerHostsLine.FindAllStringSubmatch(logs, -1)
+		if len(hosts) == 0 {
+			t.Errorf("%s: the sidecar's log has no %q line", p.name(), "Connected and received scheduler hosts addresses")
+		}
+		for _, m := range hosts {
+			if got := strings.Fields(m[1]); !slices.Equal(got, []string{address}) {
+				t.Errorf("%s: the sidecar was given the schedulers %v, want %s alone (%s)", p.name(), got, address, scheduler.name())
+			}
+		}
+		if !schedulerStreamLine.MatchString(logs) {
+			t.Errorf("%s: the sidecar's log has no %q line", p.name(), "Scheduler stream connected")
+		}
+	}
+	// And the scheduler says it has each app's stream (it logs that just
+	// after the sidecar does), and nothing went wrong on its side: its own
+	// lines (logfmt) and its embedded etcd's (JSON) have no error.
+	deadline := time.Now().Add(30 * time.Second)
+	for {
+		log := string(suite.must(t, "logs", "-n", devcluster.DaprNamespace, scheduler.name(), "-c", "dapr-scheduler-server"))
+		count, example := sidecarsConnected(log)
+		var missing []string
+		for _, app := range slices.Sorted(maps.Keys(apps)) {
+			if count[devcluster.Namespace+"/"+app] == 0 {
+				missing = append(missing, app)
+			}
+		}
+		if len(missing) == 0 {
+			for _, app := range slices.Sorted(maps.Keys(apps)) {
+				key := devcluster.Namespace + "/" + app
+				t.Logf("%s accepted %d streams of %s, the first: %s", scheduler.name(), count[key], key, clip(example[key], 300))
+			}
+			for _, line := range strings.Split(log, "\n") {
+				if daprError.MatchString(line) {
+					t.Errorf("%s logged an error: %s", scheduler.name(), clip(line, 1000))
+				}
+			}
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("%s logged no %q for %v in %s; it did for %v", scheduler.name(), "Sidecar connected", missing, devcluster.Namespace, slices.Sorted(maps.Keys(count)))
+		}
+		select {
+		case <-t.Context().Done():
+			t.Fatal(t.Context().Err())
+		case <-time.After(250 * time.Millisecond):
+		}
+	}
+}
+
 // subscribedSidecarLog is the log of the pod's sidecar once it shows the
 // app subscribed, or after 30 s. The sidecar subscribes its app when its
 // own probe of the app first passes, which can come one probe interval

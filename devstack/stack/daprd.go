@@ -11,15 +11,27 @@ import (
 	"strings"
 )
 
-// EnsureDaprd returns a daprd 1.16.x, building it when none is found (see
+// EnsureDaprd returns a daprd 1.18.x, building it when none is found (see
 // scripts/ensure-daprd.sh, which also says where it looks).
 func EnsureDaprd(root string, log io.Writer) (string, error) {
-	cmd := exec.Command(filepath.Join(root, "scripts", "ensure-daprd.sh"))
+	return pathFromScript(log, filepath.Join(root, "scripts", "ensure-daprd.sh"))
+}
+
+// EnsureTool returns the path of a tool of scripts/ensure-tool.sh
+// (dapr-scheduler, say), building it once when it is missing.
+func EnsureTool(root, name string, log io.Writer) (string, error) {
+	return pathFromScript(log, filepath.Join(root, "scripts", "ensure-tool.sh"), name)
+}
+
+// pathFromScript runs a script that prints a path, its progress going to
+// log.
+func pathFromScript(log io.Writer, script string, args ...string) (string, error) {
+	cmd := exec.Command(script, args...)
 	var out bytes.Buffer
 	cmd.Stdout = &out
 	cmd.Stderr = log
 	if err := cmd.Run(); err != nil {
-		return "", fmt.Errorf("daprd: %w", err)
+		return "", fmt.Errorf("%s %s: %w", filepath.Base(script), strings.Join(args, " "), err)
 	}
 	return strings.TrimSpace(out.String()), nil
 }

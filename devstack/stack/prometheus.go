@@ -24,7 +24,8 @@ func (p *Prometheus) Stop() { p.proc.Stop(10 * time.Second) }
 
 // PrometheusConfig is the scrape configuration of a stack: its services
 // (job saga-services) and their sidecars (job dapr-sidecars), each target
-// labelled with its app id, plus the saga's alert rules.
+// labelled with its app id, its Dapr scheduler (job dapr-scheduler), plus
+// the saga's alert rules.
 func (s *Stack) PrometheusConfig(interval time.Duration) string {
 	var b strings.Builder
 	fmt.Fprintf(&b, "global:\n  scrape_interval: %s\n  evaluation_interval: %s\n", interval, interval)
@@ -41,6 +42,9 @@ func (s *Stack) PrometheusConfig(interval time.Duration) string {
 		for _, inst := range s.Instances {
 			fmt.Fprintf(&b, "      - targets: ['127.0.0.1:%d']\n        labels: {app_id: %s, replica: %s}\n", job.port(s.Ports[inst]), s.appOf[inst], inst)
 		}
+	}
+	if s.Scheduler != nil {
+		fmt.Fprintf(&b, "  - job_name: dapr-scheduler\n    static_configs:\n      - targets: ['127.0.0.1:%d']\n", s.Scheduler.Ports.Metrics)
 	}
 	return b.String()
 }

@@ -1,5 +1,5 @@
 // Package stack runs the saga locally the way `dapr run` would: Redis,
-// three sidecars and three services, with no Docker and no Dapr CLI. Both
+// the Dapr scheduler, three sidecars and three services, with no Docker and no Dapr CLI. Both
 // `make run` and the end-to-end tests use it.
 package stack
 
@@ -23,7 +23,14 @@ type Options struct {
 	OwnRedis  bool             // always start a fresh Redis, never reuse one
 	Persist   bool             // keep Redis's data in Dir, durably (an append-only file)
 	Ports     map[string]Ports // per app; DefaultPorts when nil
-	Resources string           // component folder; dapr/components when empty
+	// SchedulerPorts are the Dapr scheduler's: DefaultSchedulerPorts when
+	// Ports is nil, free ports otherwise. NoScheduler runs none, and
+	// sidecars that know of none (a daprd older than the stack's, say).
+	SchedulerPorts *SchedulerPorts
+	NoScheduler    bool
+	// Daprd is the sidecar binary; scripts/ensure-daprd.sh's when empty.
+	Daprd     string
+	Resources string // component folder; dapr/components when empty
 	// PubSub, when set, is a pub/sub component file used instead of the
 	// folder's pubsub.yaml (one of dapr/brokers/, say), and Addresses
 	// replaces, in every component, each key by its value (a broker's
@@ -71,10 +78,11 @@ type Options struct {
 
 // Stack is a running local saga.
 type Stack struct {
-	Opts   Options
-	Redis  *Redis
-	Ports  map[string]Ports // by instance
-	Tokens Tokens
+	Opts      Options
+	Redis     *Redis
+	Scheduler *Scheduler       // nil with NoScheduler
+	Ports     map[string]Ports // by instance
+	Tokens    Tokens
 	// Instances are the running instances, by name: the app id for the
 	// first instance of each app.
 	Instances []string
@@ -97,6 +105,16 @@ func (s *Stack) URL(app string) string {
 
 // Start brings the stack up and waits until every service is ready.
 func Start(ctx context.Context, o Options) (*Stack, error) {
+	if o.SchedulerPorts == nil && !o.NoScheduler {
+		p := DefaultSchedulerPorts()
+		if o.Ports != nil {
+			var err error
+			if p, err = FreeSchedulerPorts(); err != nil {
+				return nil, err
+			}
+		}
+		o.SchedulerPorts = &p
+	}
 	if o.Ports == nil {
 		o.Ports = DefaultPorts()
 	}
@@ -142,8 +160,17 @@ func Start(ctx context.Context, o Options) (*Stack, error) {
 		}
 	}
 
-	if s.daprd, err = EnsureDaprd(o.Root, o.Log); err != nil {
-		return nil, err
+	s.daprd = o.Daprd
+	if s.daprd == "" {
+		if s.daprd, err = EnsureDaprd(o.Root, o.Log); err != nil {
+			return nil, err
+		}
+	}
+	var scheduler string
+	if !o.NoScheduler {
+		if scheduler, err = EnsureTool(o.Root, "dapr-scheduler", o.Log); err != nil {
+			return nil, err
+		}
 	}
 	if err := BuildServices(o.Root, s.bins, o.Log); err != nil {
 		return nil, err
@@ -159,6 +186,12 @@ func Start(ctx context.Context, o Options) (*Stack, error) {
 	}
 	if p := s.Redis.process(); p != nil {
 		if err := s.procs.add("redis", p, s.Redis.launch); err != nil {
+			s.Stop()
+			return nil, err
+		}
+	}
+	if !o.NoScheduler {
+		if err := s.startScheduler(ctx, scheduler); err != nil {
 			s.Stop()
 			return nil, err
 		}
@@ -190,6 +223,18 @@ func Start(ctx context.Context, o Options) (*Stack, error) {
 	return s, nil
 }
 
+// startScheduler starts the scheduler, supervised like every process of
+// the stack, and waits until it serves: a sidecar started before it would
+// say it cannot reach it.
+func (s *Stack) startScheduler(ctx context.Context, bin string) error {
+	s.Scheduler = NewScheduler(bin, s.Opts.BindAddress, *s.Opts.SchedulerPorts, filepath.Join(s.Opts.Dir, "scheduler"), s.Opts.DaprLog, s.Opts.Log)
+	p, err := s.procs.run("scheduler", s.Scheduler.launch)
+	if err != nil {
+		return err
+	}
+	return s.Scheduler.WaitReady(ctx, p, true)
+}
+
 func (s *Stack) startSidecar(inst string) error {
 	var extra []string
 	if s.Opts.DaprArgs != nil {
@@ -210,7 +255,11 @@ func (s *Stack) StartSidecar(appID string, p Ports, resources string, extra ...s
 	for name, value := range s.Opts.Secrets {
 		env = append(env, name+"="+value)
 	}
-	args := append(daprdArgs(appID, p, resources, s.config, s.Opts.DaprLog, s.Opts.BindAddress), extra...)
+	args := daprdArgs(appID, p, resources, s.config, s.Opts.DaprLog, s.Opts.BindAddress)
+	if s.Scheduler != nil {
+		args = append(args, "--scheduler-host-address", s.Scheduler.Addr)
+	}
+	args = append(args, extra...)
 	return startProc(appID+"/dapr", s.daprd, args, env, s.Opts.Log)
 }
 
@@ -252,8 +301,8 @@ func (s *Stack) AppOf(inst string) (string, bool) {
 func (s *Stack) Sidecar(inst string) *Proc { return s.procs.get(inst + "/dapr") }
 
 // Pids lists the process id of every process of the stack by name:
-// instances, their sidecars ("<instance>/dapr") and "redis" when the stack
-// started it.
+// instances, their sidecars ("<instance>/dapr"), "scheduler", and "redis"
+// when the stack started it.
 func (s *Stack) Pids() map[string]int { return s.procs.pids() }
 
 // Restarts counts the supervisor's restarts so far, by the names of Pids;
@@ -315,14 +364,14 @@ func httpOK(ctx context.Context, url string) error {
 }
 
 // Stop stops every process the stack started, services first, then the
-// sidecars, then Redis. Nothing is restarted once it has begun: a
+// sidecars, then Redis and the scheduler. Nothing is restarted once it has begun: a
 // restart either happened before, and its process is stopped here, or
 // does not happen.
 func (s *Stack) Stop() {
 	var services, sidecars, redis []*Proc
 	for name, p := range s.procs.halt() {
 		switch {
-		case name == "redis":
+		case name == "redis" || name == "scheduler":
 			redis = append(redis, p)
 		case strings.HasSuffix(name, "/dapr"):
 			sidecars = append(sidecars, p)

@@ -1,8 +1,9 @@
 //go:build daprcli
 
-// Package daprcli runs dapr.yaml on the real Dapr CLI 1.16.5, as a user of
-// the CLI does: `dapr run -f dapr.yaml` with a Redis on localhost:6379, an
-// order placed through order-svc, then a stop. The run file's ports are
+// Package daprcli runs dapr.yaml on the real Dapr CLI 1.16.5 with daprd
+// 1.18.1, as a user of the CLI does: `dapr run -f dapr.yaml` with a Redis
+// on localhost:6379 and a Dapr scheduler on localhost:50006, an order
+// placed through order-svc, then a stop. The run file's ports are
 // fixed (those of `make run`), so nothing else may run beside it: its
 // files build only with the tag daprcli, and `make daprcli-test` runs it
 // on its own.
@@ -31,12 +32,11 @@ import (
 const redisAddr = "127.0.0.1:6379"
 
 // What a sidecar of `make run` logs at warn level too: no Sentry locally,
-// and no placement and no scheduler, by design. Any other warning, or any
-// error, fails the test.
+// and no placement, by design. Any other warning, or any error (one about
+// the scheduler, say), fails the test.
 var expectedWarnings = []string{
 	"mTLS is disabled",
 	"Actor runtime disabled",
-	"No scheduler host addresses provided",
 }
 
 func TestTheDaprCLIRunsTheSagaFromTheRunFile(t *testing.T) {
@@ -45,9 +45,9 @@ func TestTheDaprCLIRunsTheSagaFromTheRunFile(t *testing.T) {
 		t.Fatal(err)
 	}
 	cli := daprCLI(t, root)
-	ports := stack.DefaultPorts()
-	requireFree(t, ports)
-	reserveFromEphemeral(t, runFilePorts(ports))
+	ports, scheduler := stack.DefaultPorts(), stack.DefaultSchedulerPorts()
+	requireFree(t, ports, scheduler)
+	reserveFromEphemeral(t, runFilePorts(ports, scheduler))
 	requireNoLocalOverrides(t, root)
 
 	logs := &stack.LogBuffer{}
@@ -72,6 +72,11 @@ func TestTheDaprCLIRunsTheSagaFromTheRunFile(t *testing.T) {
 		t.Fatal(err)
 	}
 	t.Cleanup(redis.Stop)
+	sched, err := stack.StartScheduler(ctx, root, "127.0.0.1", scheduler, t.TempDir(), "warn", logs)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(sched.Stop)
 	appLogs := watchLogFolders(t, root)
 	env := cliEnv(t, home, tokens)
 
@@ -79,7 +84,7 @@ func TestTheDaprCLIRunsTheSagaFromTheRunFile(t *testing.T) {
 	waitHealthy(t, run, ports)
 	members := run.members()
 	t.Logf("dapr run -f started %s", members)
-	checkSidecarFlags(t, members)
+	checkSidecarFlags(t, members, sched.Addr)
 	placeAnOrder(t, fmt.Sprintf("http://127.0.0.1:%d", ports[contracts.AppOrder].App), fmt.Sprintf("http://127.0.0.1:%d", ports[contracts.AppStock].App))
 	checkSidecars(t, ports)
 	stopRun(t, cli, root, env, run, members)
@@ -105,9 +110,10 @@ func daprCLI(t *testing.T, root string) string {
 	return cli
 }
 
-// runFilePorts are the ports dapr.yaml and its Redis listen on.
-func runFilePorts(ports map[string]stack.Ports) []int {
-	out := []int{6379}
+// runFilePorts are the ports dapr.yaml, its Redis and its scheduler
+// listen on.
+func runFilePorts(ports map[string]stack.Ports, s stack.SchedulerPorts) []int {
+	out := []int{6379, s.GRPC, s.EtcdClient, s.EtcdPeer, s.Healthz, s.Metrics}
 	for _, p := range ports {
 		out = append(out, p.App, p.DaprHTTP, p.DaprGRPC, p.DaprInternal, p.DaprMetrics)
 	}
@@ -115,15 +121,15 @@ func runFilePorts(ports map[string]stack.Ports) []int {
 }
 
 // requireFree fails when anything listens on one of the run file's ports.
-func requireFree(t *testing.T, ports map[string]stack.Ports) {
+func requireFree(t *testing.T, ports map[string]stack.Ports, s stack.SchedulerPorts) {
 	t.Helper()
-	for _, port := range runFilePorts(ports) {
+	for _, port := range runFilePorts(ports, s) {
 		ls, err := listenersOn(port)
 		if err != nil {
 			t.Fatal(err)
 		}
 		if len(ls) > 0 {
-			t.Fatalf("port %d is taken (%s listens on it): dapr.yaml uses the fixed ports of `make run` and Redis on 6379; stop whatever holds them (`make run`, another `dapr run -f`) and run this test again", port, ls[0])
+			t.Fatalf("port %d is taken (%s listens on it): dapr.yaml uses the fixed ports of `make run`, Redis on 6379 and the scheduler on 50006; stop whatever holds them (`make run`, another `dapr run -f`) and run this test again", port, ls[0])
 		}
 	}
 }
@@ -341,8 +347,8 @@ var sidecarFlags = [][]string{
 }
 
 // checkSidecarFlags reads the command line of each daprd of the run: the
-// settings of sidecarFlags, and no placement or scheduler address.
-func checkSidecarFlags(t *testing.T, ps processes) {
+// settings of sidecarFlags, the scheduler's address, and no placement.
+func checkSidecarFlags(t *testing.T, ps processes, scheduler string) {
 	t.Helper()
 	var seen int
 	for _, p := range ps {
@@ -361,10 +367,11 @@ func checkSidecarFlags(t *testing.T, ps processes) {
 				t.Errorf("daprd (%d) lacks %s: %s", p.PID, strings.Join(want, " "), line)
 			}
 		}
-		for _, flag := range []string{"--placement-host-address", "--scheduler-host-address"} {
-			if slices.Contains(args, flag) {
-				t.Errorf("daprd (%d) has %s: %s", p.PID, flag, line)
-			}
+		if slices.Contains(args, "--placement-host-address") {
+			t.Errorf("daprd (%d) has --placement-host-address: %s", p.PID, line)
+		}
+		if i := slices.Index(args, "--scheduler-host-address"); i < 0 || i+1 >= len(args) || args[i+1] != scheduler {
+			t.Errorf("daprd (%d) lacks --scheduler-host-address %s: %s", p.PID, scheduler, line)
 		}
 		t.Logf("%s", line)
 	}

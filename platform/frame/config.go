@@ -28,6 +28,10 @@ type Config struct {
 	// share of the traces the service starts that are sampled: the
 	// samplingRate of the sidecars' Configuration, which it must match.
 	TraceSamplingRate float64
+	// BulkSubscribe (BULK_SUBSCRIBE, 0 when unset) is how many messages
+	// the sidecar may deliver in one request; 0 delivers each alone (see
+	// pubsub.Router.ReceiveInBulk).
+	BulkSubscribe int
 }
 
 // LoadConfig reads the common settings, with defaultPort for PORT.
@@ -44,6 +48,10 @@ func LoadConfig(name string, defaultPort int) (Config, error) {
 	if err != nil {
 		return Config{}, err
 	}
+	bulk, err := EnvInt("BULK_SUBSCRIBE", 0)
+	if err != nil || bulk < 0 {
+		return Config{}, fmt.Errorf("BULK_SUBSCRIBE=%q: not a count of messages", os.Getenv("BULK_SUBSCRIBE"))
+	}
 	bind := os.Getenv("BIND_ADDRESS")
 	if bind == "" {
 		bind = "127.0.0.1"
@@ -52,7 +60,7 @@ func LoadConfig(name string, defaultPort int) (Config, error) {
 		Name: name, BindAddress: bind, Port: port, DaprGRPCPort: grpcPort,
 		LogLevel: os.Getenv("LOG_LEVEL"), PprofAddr: os.Getenv("PPROF_ADDR"),
 		AppToken: os.Getenv("APP_API_TOKEN"), DaprToken: os.Getenv("DAPR_API_TOKEN"), AdminToken: os.Getenv("ADMIN_TOKEN"),
-		TraceSamplingRate: rate,
+		TraceSamplingRate: rate, BulkSubscribe: bulk,
 	}, nil
 }
 

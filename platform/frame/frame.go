@@ -25,6 +25,7 @@ import (
 	"google.golang.org/grpc/metadata"
 
 	"github.com/example/order-saga/contracts"
+	"github.com/example/order-saga/platform/jobs"
 	"github.com/example/order-saga/platform/obs"
 	"github.com/example/order-saga/platform/problem"
 	"github.com/example/order-saga/platform/pubsub"
@@ -41,11 +42,15 @@ type App struct {
 	// Events routes the events the sidecar delivers to the service's
 	// handlers (pubsub.On), and declares the subscriptions.
 	Events *pubsub.Router
+	// Jobs routes the jobs the sidecar delivers to the service's handlers
+	// (jobs.On); see NeedsScheduler for scheduling them.
+	Jobs *jobs.Router
 
 	conn       *grpc.ClientConn
 	server     *http.Server
 	ready      []func(context.Context) error
 	background []func(context.Context)
+	scheduler  *jobs.Scheduler
 }
 
 // Main runs the service that build makes of the configuration read from
@@ -77,7 +82,9 @@ func Main(name string, defaultPort int, build func(Config) (*App, error)) {
 	}
 }
 
-// New builds the frame of a service whose own state store is store.
+// New builds the frame of a service whose own state store is store; ""
+// for a service with none (a probe), whose readiness then does not ask
+// for one.
 func New(cfg Config, store string) (*App, error) {
 	if err := cfg.check(); err != nil {
 		return nil, err
@@ -113,9 +120,12 @@ func New(cfg Config, store string) (*App, error) {
 	mux.Get("/healthz", func(w http.ResponseWriter, _ *http.Request) { w.WriteHeader(http.StatusOK) })
 	mux.Method(http.MethodGet, "/metrics", metrics.Handler())
 	events := pubsub.NewRouter(contracts.PubSub, metrics, log)
+	events.ReceiveInBulk(cfg.BulkSubscribe)
+	timers := jobs.NewRouter(log)
 	mux.Group(func(sidecar chi.Router) {
 		sidecar.Use(web.RequireToken(web.SidecarToken, cfg.AppToken))
 		events.Mount(sidecar)
+		timers.Mount(sidecar)
 	})
 
 	a := &App{
@@ -125,6 +135,7 @@ func New(cfg Config, store string) (*App, error) {
 		Dapr:    client,
 		Router:  mux,
 		Events:  events,
+		Jobs:    timers,
 		conn:    conn,
 		server: &http.Server{
 			Addr:              net.JoinHostPort(cfg.BindAddress, strconv.Itoa(cfg.Port)),
@@ -137,12 +148,14 @@ func New(cfg Config, store string) (*App, error) {
 			MaxHeaderBytes: 16 << 10,
 		},
 	}
-	a.AddReadiness(func(ctx context.Context) error {
-		if _, err := client.GetState(ctx, store, "readiness-probe", nil); err != nil {
-			return errors.New("the sidecar or the state store does not answer")
-		}
-		return nil
-	})
+	if store != "" {
+		a.AddReadiness(func(ctx context.Context) error {
+			if _, err := client.GetState(ctx, store, "readiness-probe", nil); err != nil {
+				return errors.New("the sidecar or the state store does not answer")
+			}
+			return nil
+		})
+	}
 	mux.Get("/readyz", a.readiness)
 	return a, nil
 }
@@ -159,6 +172,19 @@ func sendToken(token string) grpc.UnaryClientInterceptor {
 // Call it before Run.
 func (a *App) AddReadiness(check func(context.Context) error) {
 	a.ready = append(a.ready, check)
+}
+
+// NeedsScheduler returns what schedules the service's jobs, whose
+// deliveries a.Jobs routes, and makes /readyz answer 503, "the sidecar
+// does not reach the Dapr scheduler", while the sidecar cannot reach it:
+// a service that cannot set its timers is not ready. Call it before Run;
+// a second call returns the same scheduler.
+func (a *App) NeedsScheduler() *jobs.Scheduler {
+	if a.scheduler == nil {
+		a.scheduler = jobs.NewScheduler(a.Dapr)
+		a.AddReadiness(a.scheduler.Reachable)
+	}
+	return a.scheduler
 }
 
 // OnRun adds a task that Run starts beside the server, with a context that

@@ -46,6 +46,7 @@ func TestOnlyTheSidecarReachesTheSidecarRoutes(t *testing.T) {
 		{"the subscriptions with the API token instead", http.MethodGet, "/dapr/subscribe", "dapr-secret", 401},
 		{"a delivery without a token", http.MethodPost, "/events/orders", "", 401},
 		{"a delivery with a wrong token", http.MethodPost, "/events/orders", "guess", 401},
+		{"a bulk delivery without a token", http.MethodPost, "/events/orders/bulk", "", 401},
 		{"the health check needs none", http.MethodGet, "/healthz", "", 200},
 	}
 	for _, tc := range cases {

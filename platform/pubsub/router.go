@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
 	"log/slog"
 	"net/http"
 	"slices"
@@ -49,7 +48,10 @@ func IsPoison(err error) bool {
 // Router declares a service's subscriptions to its sidecar and hands each
 // delivered event, decoded and validated, to the handler registered for
 // its type. It serves GET /dapr/subscribe, which the sidecar reads at
-// start, and POST /events/{topic}, one route per topic.
+// start, and POST /events/{topic}, one route per topic, where each
+// request delivers one message; or, once it receives in bulk
+// (ReceiveInBulk), POST /events/{topic}/bulk, where one request delivers
+// several, each answered apart.
 //
 // A handler's error decides the answer to the sidecar: none acknowledges
 // the message, a poison one (see Poison) drops it to the dead-letter topic,
@@ -63,6 +65,7 @@ type Router struct {
 	mu       sync.RWMutex
 	routes   map[string]map[string]handler // topic → event type → handler
 	refusals map[string]RefusedFunc        // event type → what ends its order
+	bulk     int                           // most messages per delivery; 0: one
 	failing  failures
 }
 
@@ -188,39 +191,82 @@ func (r *Router) Topics() []string {
 // subscription is one entry of /dapr/subscribe, Dapr's programmatic
 // subscription format.
 type subscription struct {
-	PubsubName      string `json:"pubsubname"`
-	Topic           string `json:"topic"`
-	Route           string `json:"route"`
-	DeadLetterTopic string `json:"deadLetterTopic"`
+	PubsubName      string         `json:"pubsubname"`
+	Topic           string         `json:"topic"`
+	Route           string         `json:"route"`
+	DeadLetterTopic string         `json:"deadLetterTopic"`
+	BulkSubscribe   *bulkSubscribe `json:"bulkSubscribe,omitempty"`
 }
 
-func route(topic string) string { return "/events/" + topic }
+// bulkSubscribe asks the sidecar for deliveries of up to MaxMessagesCount
+// messages in one request, the first of them held at most
+// MaxAwaitDurationMs for others to join it.
+type bulkSubscribe struct {
+	Enabled            bool `json:"enabled"`
+	MaxMessagesCount   int  `json:"maxMessagesCount"`
+	MaxAwaitDurationMs int  `json:"maxAwaitDurationMs"`
+}
+
+// BulkMaxAwait is how long the sidecar holds the first message of a bulk
+// delivery for others to join it. Every message waits that long at a low
+// rate, once per hop of the saga; and the sidecar's batching timer wakes
+// at this period even when no message comes.
+const BulkMaxAwait = 2 * time.Millisecond
+
+func route(topic string) string     { return "/events/" + topic }
+func bulkRoute(topic string) string { return "/events/" + topic + "/bulk" }
+
+// ReceiveInBulk subscribes to every topic in bulk: the sidecar delivers up
+// to maxMessages messages per request, to POST /events/{topic}/bulk, and
+// each is answered apart, by the same rules as a message delivered alone.
+// 0 (the default) delivers each message in a request of its own.
+func (r *Router) ReceiveInBulk(maxMessages int) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.bulk = max(maxMessages, 0)
+}
 
 // Mount serves the subscriptions and the deliveries on mux.
 func (r *Router) Mount(mux chi.Router) {
-	mux.Get("/dapr/subscribe", func(w http.ResponseWriter, _ *http.Request) {
-		subs := []subscription{}
-		for _, t := range r.Topics() {
-			subs = append(subs, subscription{PubsubName: r.pubsub, Topic: t, Route: route(t), DeadLetterTopic: contracts.TopicDeadLetters})
-		}
-		w.Header().Set("Content-Type", "application/json")
-		_ = json.NewEncoder(w).Encode(subs)
-	})
+	mux.Get("/dapr/subscribe", r.subscriptions)
 	mux.Post(route("{topic}"), r.deliver)
+	mux.Post(bulkRoute("{topic}"), r.deliverBulk)
 }
 
-func (r *Router) deliver(w http.ResponseWriter, req *http.Request) {
-	start := time.Now()
-	ctx := req.Context()
-	topic := chi.URLParam(req, "topic")
+func (r *Router) subscriptions(w http.ResponseWriter, _ *http.Request) {
 	r.mu.RLock()
-	handlers, subscribed := r.routes[topic]
+	bulk := r.bulk
 	r.mu.RUnlock()
-	if !subscribed {
-		http.NotFound(w, req)
-		return
+	subs := []subscription{}
+	for _, t := range r.Topics() {
+		sub := subscription{PubsubName: r.pubsub, Topic: t, Route: route(t), DeadLetterTopic: contracts.TopicDeadLetters}
+		if bulk > 0 {
+			sub.Route = bulkRoute(t)
+			sub.BulkSubscribe = &bulkSubscribe{Enabled: true, MaxMessagesCount: bulk, MaxAwaitDurationMs: int(BulkMaxAwait / time.Millisecond)}
+		}
+		subs = append(subs, sub)
 	}
-	ce, err := readCloudEvent(req)
+	w.Header().Set("Content-Type", "application/json")
+	_ = json.NewEncoder(w).Encode(subs)
+}
+
+// handlers are the handlers of topic by event type, and whether the
+// router subscribes to it at all.
+func (r *Router) handlers(topic string) (map[string]handler, bool) {
+	r.mu.RLock()
+	defer r.mu.RUnlock()
+	h, ok := r.routes[topic]
+	return h, ok
+}
+
+// handle takes one delivered message through every rule, whether it came
+// alone or in a bulk delivery, and returns its outcome: ce is its
+// CloudEvent, or err why it could not be read. A message that is not
+// a valid event of its type is poison; a failure that lasts GiveUpAfter
+// becomes poison; poison is refused (OnRefused) before it is dropped to
+// the dead-letter topic; and the outcome is logged and counted, each
+// message once.
+func (r *Router) handle(ctx context.Context, topic string, handlers map[string]handler, ce cloudEvent, err error, start time.Time) string {
 	eventType := ""
 	if err == nil {
 		eventType, err = typeOf(ce.Data)
@@ -248,7 +294,7 @@ func (r *Router) deliver(w http.ResponseWriter, req *http.Request) {
 		r.log.ErrorContext(ctx, "event will be retried", "topic", topic, "eventType", eventType, "cloudEventId", ce.ID, "error", err)
 	}
 	r.observer.EventHandled(topic, label(eventType), outcome, time.Since(start))
-	writeStatus(w, outcome)
+	return outcome
 }
 
 // maxReasonBytes bounds the reason a refusal carries.
@@ -292,50 +338,6 @@ func label(eventType string) string {
 		return "unknown"
 	}
 	return eventType
-}
-
-// cloudEvent is the part of a delivered CloudEvent the saga reads.
-type cloudEvent struct {
-	ID          string          `json:"id"`
-	TraceParent string          `json:"traceparent"`
-	Data        json.RawMessage `json:"data"`
-	DataBase64  []byte          `json:"data_base64"`
-}
-
-// MaxEventBytes bounds a delivery: the largest valid event, an order of
-// the most items with the longest ids, in its CloudEvent, is under 16 KiB.
-const MaxEventBytes = 64 << 10
-
-func readCloudEvent(r *http.Request) (cloudEvent, error) {
-	var ce cloudEvent
-	body, err := io.ReadAll(io.LimitReader(r.Body, MaxEventBytes+1))
-	if err != nil {
-		return ce, err
-	}
-	if len(body) > MaxEventBytes {
-		return ce, Poison(fmt.Errorf("a delivery of more than %d bytes", MaxEventBytes))
-	}
-	if err := json.Unmarshal(body, &ce); err != nil {
-		return ce, Poison(fmt.Errorf("not a CloudEvent: %w", err))
-	}
-	if len(ce.Data) == 0 && len(ce.DataBase64) > 0 {
-		ce.Data = ce.DataBase64
-	}
-	return ce, nil
-}
-
-// writeStatus answers Dapr: SUCCESS acknowledges, RETRY asks for the
-// message again, DROP sends it to the dead-letter topic.
-func writeStatus(w http.ResponseWriter, outcome string) {
-	status := "SUCCESS"
-	switch outcome {
-	case OutcomeRetry:
-		status = "RETRY"
-	case OutcomeDrop:
-		status = "DROP"
-	}
-	w.Header().Set("Content-Type", "application/json")
-	_, _ = io.WriteString(w, `{"status":"`+status+`"}`)
 }
 
 func typeOf(data []byte) (string, error) {

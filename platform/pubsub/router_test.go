@@ -5,11 +5,14 @@ import (
 	"encoding/base64"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"io"
 	"log/slog"
+	"maps"
 	"net/http"
 	"net/http/httptest"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -21,10 +24,24 @@ import (
 	"github.com/example/order-saga/platform/pubsub"
 )
 
-type outcomes map[string]int
+// outcomes counts the messages handled by "<event type> <outcome>".
+type outcomes struct {
+	mu sync.Mutex
+	n  map[string]int
+}
 
-func (o outcomes) EventHandled(_, eventType, outcome string, _ time.Duration) {
-	o[eventType+" "+outcome]++
+func newOutcomes() *outcomes { return &outcomes{n: map[string]int{}} }
+
+func (o *outcomes) EventHandled(_, eventType, outcome string, _ time.Duration) {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	o.n[eventType+" "+outcome]++
+}
+
+func (o *outcomes) counted() map[string]int {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	return maps.Clone(o.n)
 }
 
 const created = `{"type":"OrderCreated","orderId":"o1","occurredAt":"2026-01-02T03:04:05Z","customerId":"alice","items":[{"productId":"kettle","quantity":1}]}`
@@ -58,7 +75,7 @@ func TestEachDeliveryIsAnsweredSuccessRetryOrDrop(t *testing.T) {
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
-			seen := outcomes{}
+			seen := newOutcomes()
 			r := pubsub.NewRouter("pubsub", seen, slog.New(slog.NewTextHandler(io.Discard, nil)))
 			var got *contracts.OrderCreated
 			var gotTrace string
@@ -82,8 +99,8 @@ func TestEachDeliveryIsAnsweredSuccessRetryOrDrop(t *testing.T) {
 			if strings.Contains(tc.body, traceParent) && gotTrace != traceParent {
 				t.Errorf("the handler's context carries traceparent %q", gotTrace)
 			}
-			if len(seen) != 1 || seen[tc.counted] != 1 {
-				t.Errorf("outcomes counted %v, want one %q", seen, tc.counted)
+			if counted := seen.counted(); len(counted) != 1 || counted[tc.counted] != 1 {
+				t.Errorf("outcomes counted %v, want one %q", counted, tc.counted)
 			}
 		})
 	}
@@ -91,46 +108,65 @@ func TestEachDeliveryIsAnsweredSuccessRetryOrDrop(t *testing.T) {
 
 func TestTheSubscriptionsAreDeclaredOncePerTopic(t *testing.T) {
 	t.Parallel()
-	r := pubsub.NewRouter("pubsub", outcomes{}, slog.New(slog.NewTextHandler(io.Discard, nil)))
-	ignore := func(context.Context, contracts.PaymentCompleted) error { return nil }
-	pubsub.On(r, contracts.TypePaymentCompleted, ignore)
-	pubsub.On(r, contracts.TypePaymentFailed, func(context.Context, contracts.PaymentFailed) error { return nil })
-	pubsub.On(r, contracts.TypeOrderCreated, func(context.Context, contracts.OrderCreated) error { return nil })
-	mux := chi.NewRouter()
-	r.Mount(mux)
+	cases := []struct {
+		name  string
+		bulk  int
+		route string
+		// declared is the bulkSubscribe of each subscription, as JSON.
+		declared string
+	}{
+		{"one message per delivery", 0, "/events/%s", ""},
+		{"in bulk", 32, "/events/%s/bulk", `{"enabled":true,"maxMessagesCount":32,"maxAwaitDurationMs":2}`},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			r := pubsub.NewRouter("pubsub", newOutcomes(), slog.New(slog.DiscardHandler))
+			r.ReceiveInBulk(tc.bulk)
+			ignore := func(context.Context, contracts.PaymentCompleted) error { return nil }
+			pubsub.On(r, contracts.TypePaymentCompleted, ignore)
+			pubsub.On(r, contracts.TypePaymentFailed, func(context.Context, contracts.PaymentFailed) error { return nil })
+			pubsub.On(r, contracts.TypeOrderCreated, func(context.Context, contracts.OrderCreated) error { return nil })
+			mux := chi.NewRouter()
+			r.Mount(mux)
 
-	rec := httptest.NewRecorder()
-	mux.ServeHTTP(rec, httptest.NewRequest(http.MethodGet, "/dapr/subscribe", nil))
-	var subs []map[string]string
-	if err := json.Unmarshal(rec.Body.Bytes(), &subs); err != nil {
-		t.Fatalf("%d %s: %v", rec.Code, rec.Body, err)
-	}
-	want := []map[string]string{
-		{"pubsubname": "pubsub", "topic": "orders", "route": "/events/orders", "deadLetterTopic": "deadletters"},
-		{"pubsubname": "pubsub", "topic": "payments", "route": "/events/payments", "deadLetterTopic": "deadletters"},
-	}
-	if len(subs) != len(want) {
-		t.Fatalf("subscriptions %v, want %v", subs, want)
-	}
-	for i := range want {
-		for k, v := range want[i] {
-			if subs[i][k] != v {
-				t.Errorf("subscription %d: %s = %q, want %q", i, k, subs[i][k], v)
+			rec := httptest.NewRecorder()
+			mux.ServeHTTP(rec, httptest.NewRequest(http.MethodGet, "/dapr/subscribe", nil))
+			var subs []struct {
+				PubsubName, Topic, Route, DeadLetterTopic string
+				BulkSubscribe                             json.RawMessage
 			}
-		}
-	}
+			if err := json.Unmarshal(rec.Body.Bytes(), &subs); err != nil {
+				t.Fatalf("%d %s: %v", rec.Code, rec.Body, err)
+			}
+			topics := []string{"orders", "payments"}
+			if len(subs) != len(topics) {
+				t.Fatalf("subscriptions %s, want one for each of %v", rec.Body, topics)
+			}
+			for i, topic := range topics {
+				got := subs[i]
+				if got.PubsubName != "pubsub" || got.Topic != topic || got.Route != fmt.Sprintf(tc.route, topic) ||
+					got.DeadLetterTopic != "deadletters" || string(got.BulkSubscribe) != tc.declared {
+					t.Errorf("subscription %d: %+v, want topic %s, route %s, dead letters to deadletters, bulkSubscribe %q",
+						i, got, topic, fmt.Sprintf(tc.route, topic), tc.declared)
+				}
+			}
 
-	rec = httptest.NewRecorder()
-	mux.ServeHTTP(rec, httptest.NewRequest(http.MethodPost, "/events/stock", strings.NewReader(`{}`)))
-	if rec.Code != http.StatusNotFound {
-		t.Errorf("a topic not subscribed to answered %d, want 404", rec.Code)
+			for _, path := range []string{"/events/stock", "/events/stock/bulk"} {
+				rec = httptest.NewRecorder()
+				mux.ServeHTTP(rec, httptest.NewRequest(http.MethodPost, path, strings.NewReader(`{}`)))
+				if rec.Code != http.StatusNotFound {
+					t.Errorf("a topic not subscribed to answered %d on %s, want 404", rec.Code, path)
+				}
+			}
+			defer func() {
+				if recover() == nil {
+					t.Error("a second handler for one event type was accepted")
+				}
+			}()
+			pubsub.On(r, contracts.TypePaymentCompleted, ignore)
+		})
 	}
-	defer func() {
-		if recover() == nil {
-			t.Error("a second handler for one event type was accepted")
-		}
-	}()
-	pubsub.On(r, contracts.TypePaymentCompleted, ignore)
 }
 
 func TestARefusedEventEndsItsOrderBeforeItIsDeadLettered(t *testing.T) {
@@ -156,7 +192,7 @@ func TestARefusedEventEndsItsOrderBeforeItIsDeadLettered(t *testing.T) {
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
-			r := pubsub.NewRouter("pubsub", outcomes{}, slog.New(slog.DiscardHandler))
+			r := pubsub.NewRouter("pubsub", newOutcomes(), slog.New(slog.DiscardHandler))
 			pubsub.On(r, contracts.TypeOrderCreated, func(context.Context, contracts.OrderCreated) error { return tc.handler })
 			var got *pubsub.Refused
 			pubsub.OnRefused(r, contracts.TypeOrderCreated, func(_ context.Context, ev pubsub.Refused) error {
@@ -184,47 +220,77 @@ func TestARefusedEventEndsItsOrderBeforeItIsDeadLettered(t *testing.T) {
 
 func TestAMessageThatKeepsFailingIsGivenUpOnAndEndsItsOrder(t *testing.T) {
 	t.Parallel()
-	r := pubsub.NewRouter("pubsub", outcomes{}, slog.New(slog.DiscardHandler))
-	var fail atomic.Bool
-	fail.Store(true)
-	pubsub.On(r, contracts.TypeOrderCreated, func(context.Context, contracts.OrderCreated) error {
-		if fail.Load() {
-			return errors.New("a stored record does not decode")
-		}
-		return nil
-	})
-	var refused atomic.Int32
-	pubsub.OnRefused(r, contracts.TypeOrderCreated, func(context.Context, pubsub.Refused) error {
-		refused.Add(1)
-		return nil
-	})
-	mux := chi.NewRouter()
-	r.Mount(mux)
-	deliver := func(id string) string {
-		rec := httptest.NewRecorder()
-		mux.ServeHTTP(rec, httptest.NewRequest(http.MethodPost, "/events/orders", strings.NewReader(`{"id":"`+id+`","data":`+created+`}`)))
-		return rec.Body.String()
+	cases := []struct {
+		name string
+		bulk int
+		// deliver delivers the event of CloudEvent id ceID and returns the
+		// status it was answered.
+		deliver func(t *testing.T, mux http.Handler, ceID string) string
+	}{
+		{"delivered alone", 0, func(t *testing.T, mux http.Handler, ceID string) string {
+			rec := httptest.NewRecorder()
+			mux.ServeHTTP(rec, httptest.NewRequest(http.MethodPost, "/events/orders", strings.NewReader(`{"id":"`+ceID+`","data":`+created+`}`)))
+			var answer struct{ Status string }
+			if err := json.Unmarshal(rec.Body.Bytes(), &answer); err != nil {
+				t.Fatalf("answered %d %s", rec.Code, rec.Body)
+			}
+			return answer.Status
+		}},
+		{"delivered in bulk", 8, func(t *testing.T, mux http.Handler, ceID string) string {
+			// Beside another message that succeeds at once.
+			got := deliverInBulk(t, mux, "orders",
+				entry{"a", `{"id":"` + ceID + `","data":` + created + `}`},
+				entry{"b", `{"id":"other","data":{"type":"StockReleased"}}`})
+			if got["b"] != "SUCCESS" {
+				t.Fatalf("the other message answered %s", got["b"])
+			}
+			return got["a"]
+		}},
 	}
-	start := time.Now()
-	for deliver("m1") == `{"status":"RETRY"}` {
-		if time.Since(start) > 2*pubsub.GiveUpAfter {
-			t.Fatal("a message failing for twice the limit is still retried")
-		}
-		<-time.After(100 * time.Millisecond)
-	}
-	if took := time.Since(start); took < pubsub.GiveUpAfter {
-		t.Fatalf("given up on after %s, before %s", took, pubsub.GiveUpAfter)
-	}
-	if refused.Load() != 1 {
-		t.Fatalf("%d refusals, want 1", refused.Load())
-	}
-	// Another message is not held to the first one's failures, and one
-	// that succeeds on a retry is forgotten.
-	if got := deliver("m2"); got != `{"status":"RETRY"}` {
-		t.Fatalf("a first failure answered %s", got)
-	}
-	fail.Store(false)
-	if got := deliver("m2"); got != `{"status":"SUCCESS"}` {
-		t.Fatalf("a retry that succeeds answered %s", got)
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			r := pubsub.NewRouter("pubsub", newOutcomes(), slog.New(slog.DiscardHandler))
+			r.ReceiveInBulk(tc.bulk)
+			var fail atomic.Bool
+			fail.Store(true)
+			pubsub.On(r, contracts.TypeOrderCreated, func(context.Context, contracts.OrderCreated) error {
+				if fail.Load() {
+					return errors.New("a stored record does not decode")
+				}
+				return nil
+			})
+			var refused atomic.Int32
+			pubsub.OnRefused(r, contracts.TypeOrderCreated, func(context.Context, pubsub.Refused) error {
+				refused.Add(1)
+				return nil
+			})
+			mux := chi.NewRouter()
+			r.Mount(mux)
+			start := time.Now()
+			status := tc.deliver(t, mux, "m1")
+			for status == "RETRY" {
+				if time.Since(start) > 2*pubsub.GiveUpAfter {
+					t.Fatal("a message failing for twice the limit is still retried")
+				}
+				<-time.After(100 * time.Millisecond) // the sidecar's pause between retries
+				status = tc.deliver(t, mux, "m1")
+			}
+			if took := time.Since(start); status != "DROP" || took < pubsub.GiveUpAfter {
+				t.Fatalf("answered %s after %s, want DROP after %s", status, took, pubsub.GiveUpAfter)
+			}
+			if refused.Load() != 1 {
+				t.Fatalf("%d refusals, want 1", refused.Load())
+			}
+			// Another message is not held to the first one's failures, and
+			// one that succeeds on a retry is forgotten.
+			if got := tc.deliver(t, mux, "m2"); got != "RETRY" {
+				t.Fatalf("a first failure answered %s", got)
+			}
+			fail.Store(false)
+			if got := tc.deliver(t, mux, "m2"); got != "SUCCESS" {
+				t.Fatalf("a retry that succeeds answered %s", got)
+			}
+		})
 	}
 }

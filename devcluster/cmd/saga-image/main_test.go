@@ -58,8 +58,8 @@ func TestABinaryImageIsWrittenUnderTheRefItPrints(t *testing.T) {
 	}{
 		{"a name without a tag gets the content tag", []string{"-name", "localhost/dapr/daprd"},
 			regexp.MustCompile(`^localhost/dapr/daprd:[0-9a-f]{12}$`)},
-		{"a name with a tag keeps it", []string{"-name", "localhost/dapr/daprd:1.16.5"},
-			regexp.MustCompile(`^localhost/dapr/daprd:1\.16\.5$`)},
+		{"a name with a tag keeps it", []string{"-name", "localhost/dapr/daprd:1.18.1"},
+			regexp.MustCompile(`^localhost/dapr/daprd:1\.18\.1$`)},
 		{"no name is localhost/dapr/NAME", nil,
 			regexp.MustCompile(`^localhost/dapr/daprd:[0-9a-f]{12}$`)},
 	}

@@ -1,6 +1,7 @@
 // Command saga-run runs the whole saga locally in the foreground, as
-// `make run` does: Redis, three Dapr sidecars and three services, until
-// Ctrl-C. A process that dies is started again, and the restart logged.
+// `make run` does: Redis, the Dapr scheduler, three Dapr sidecars and
+// three services, until Ctrl-C. A process that dies is started again, and
+// the restart logged.
 package main
 
 import (

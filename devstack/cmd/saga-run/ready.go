@@ -56,6 +56,7 @@ func printReady(s *stack.Stack, took time.Duration, promURL string) {
 ==> ready in %.1fs
     order-svc   %s   stock-svc   %s   payment-svc   %s
     redis       %s (%s)
+    scheduler   %s (Dapr's jobs, data in %s)
     admin token %s (ADMIN_TOKEN; every token is in %s)
 
 In another shell, first export the tokens (ADMIN_TOKEN, APP_API_TOKEN, DAPR_API_TOKEN, REDIS_PASSWORD):
@@ -76,7 +77,7 @@ Catalog and wallet; changing them takes the admin token:
 %sLogs follow; a process that dies is started again, as the "supervisor" lines say.
 Ctrl-C stops everything this run started.
 
-`, took.Seconds(), order, stock, pay, s.Redis.Addr, redis, s.Tokens.Admin, stack.TokensFile, stack.TokensFile,
+`, took.Seconds(), order, stock, pay, s.Redis.Addr, redis, s.Scheduler.Addr, s.Scheduler.Dir, s.Tokens.Admin, stack.TokensFile, stack.TokensFile,
 		order, order, stock, pay, pay, prometheusHint(promURL))
 }
 

@@ -6,6 +6,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"strconv"
 	"time"
 
 	"github.com/example/order-saga/contracts"
@@ -118,7 +119,7 @@ func Bench(ctx context.Context, o Options, out, log io.Writer) (*Results, error)
 		return nil, err
 	}
 	defer stop()
-	res.Machine.Versions = versions(o.Root)
+	res.Machine.Versions = versions(o)
 	procs, err := stackProcs(s)
 	if err != nil {
 		return nil, err
@@ -183,6 +184,12 @@ func prepare(o Options) (Options, error) {
 	if !filepath.IsAbs(o.OutDir) {
 		o.OutDir = filepath.Join(o.Root, o.OutDir)
 	}
+	if o.Daprd != "" {
+		var err error
+		if o.Daprd, err = filepath.Abs(o.Daprd); err != nil {
+			return o, err
+		}
+	}
 	return o, os.MkdirAll(o.OutDir, 0o755)
 }
 
@@ -236,6 +243,7 @@ func startStack(ctx context.Context, o Options, logFile string, log io.Writer) (
 		Root: o.Root, Dir: dir, Ports: ports, Log: logs, LogLevel: "warn", DaprLog: "error",
 		RedisAddr: fmt.Sprintf("127.0.0.1:%d", redisPort), OwnRedis: true, Persist: true,
 		Replicas: map[string]int{contracts.AppStock: o.StockReplicas},
+		Daprd:    o.Daprd, NoScheduler: o.NoScheduler,
 	}
 	if o.SamplingRate != "" {
 		if opts.DaprConfig, err = stack.WithSamplingRate(filepath.Join(o.Root, "dapr", "config.yaml"), o.SamplingRate, filepath.Join(dir, "config.yaml")); err != nil {
@@ -244,9 +252,16 @@ func startStack(ctx context.Context, o Options, logFile string, log io.Writer) (
 			return nil, nil, nil, err
 		}
 	}
+	opts.Env = map[string][]string{}
 	if o.Profile {
 		opts.Env = pprofEnv(o, o.PprofPorts)
 		opts.DaprArgs = sidecarProfiling(o.PprofPorts)
+	}
+	// Set even when 0, so that a BULK_SUBSCRIBE of the benchmark's own
+	// environment, which the services inherit, cannot change the run
+	// unrecorded.
+	for _, app := range stack.Apps {
+		opts.Env[app] = append(opts.Env[app], "BULK_SUBSCRIBE="+strconv.Itoa(o.BulkSubscribe))
 	}
 	fmt.Fprintf(log, "starting the stack (services, sidecars and Redis on free ports, %d stock-svc; log in %s)\n", o.StockReplicas, rel(o.Root, logFile))
 	if s, err = stack.Start(ctx, opts); err != nil {

@@ -95,7 +95,7 @@ func Compare(ctx context.Context, o Options, out, log io.Writer) (*Comparison, e
 		c.Cases = append(c.Cases, k)
 	}
 	if len(c.Cases) > 0 {
-		c.Machine.Versions = versions(o.Root)
+		c.Machine.Versions = versions(o)
 	}
 	PrintComparison(out, c)
 	file := filepath.Join(o.OutDir, stamp+"-catalog.json")

@@ -50,7 +50,7 @@ func CompareHops(ctx context.Context, o Options, out, log io.Writer) (*HopCompar
 		return nil, err
 	}
 	defer stop()
-	res.Machine.Versions = versions(o.Root)
+	res.Machine.Versions = versions(o)
 	for round := 1; round <= hopRounds; round++ {
 		var runs []HopRun
 		for _, ch := range comparedChannels {

@@ -43,9 +43,13 @@ func describeMachine() Machine {
 }
 
 // versions names the daprd and Redis the stack ran.
-func versions(root string) map[string]string {
+func versions(o Options) map[string]string {
 	out := map[string]string{"go": runtime.Version()}
-	if daprd, err := stack.EnsureDaprd(root, nil); err == nil {
+	daprd, err := o.Daprd, error(nil)
+	if daprd == "" {
+		daprd, err = stack.EnsureDaprd(o.Root, nil)
+	}
+	if err == nil {
 		out["daprd"] = firstLine(exec.Command(daprd, "--version"))
 	}
 	if bin, err := exec.LookPath("redis-server"); err == nil {

@@ -5,6 +5,8 @@ package bench
 
 import (
 	"errors"
+	"fmt"
+	"os"
 	"strconv"
 	"time"
 
@@ -47,6 +49,15 @@ type Options struct {
 	// SamplingRate is the tracing samplingRate the stack runs with, in
 	// place of the one of dapr/config.yaml; "" keeps that one.
 	SamplingRate string
+
+	// Daprd is the sidecar binary the stack runs (another version, to
+	// compare); scripts/ensure-daprd.sh's when empty. NoScheduler starts
+	// no Dapr scheduler, for a daprd that predates it (1.16).
+	Daprd       string
+	NoScheduler bool
+	// BulkSubscribe, above 0, has the sidecars deliver up to that many
+	// events per request (the services' BULK_SUBSCRIBE); 0 one by one.
+	BulkSubscribe int
 
 	// Profile fetches a CPU profile of each service during the saturation
 	// run, from the pprof server each service is told to open through the
@@ -101,6 +112,14 @@ func (o Options) Validate() error {
 		if v, err := strconv.ParseFloat(o.SamplingRate, 64); err != nil || v < 0 || v > 1 {
 			errs = append(errs, errors.New("the sampling rate must be a number from 0 to 1"))
 		}
+	}
+	if o.Daprd != "" {
+		if fi, err := os.Stat(o.Daprd); err != nil || fi.IsDir() || fi.Mode()&0o111 == 0 {
+			errs = append(errs, fmt.Errorf("the sidecar %s is no executable file", o.Daprd))
+		}
+	}
+	if o.BulkSubscribe < 0 {
+		errs = append(errs, errors.New("a bulk delivery holds at least 1 event (0: one by one)"))
 	}
 	if o.CompareCatalog > 0 && o.Profile {
 		errs = append(errs, errors.New("profiles are taken by the whole benchmark, not by a comparison"))

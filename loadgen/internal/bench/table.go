@@ -17,7 +17,8 @@ import (
 func PrintTable(w io.Writer, r *Results) {
 	fmt.Fprintf(w, "\nOrder saga benchmark: %s\n", describeRun(r.Provenance, r.Machine))
 	fmt.Fprintf(w, "Catalog: %s, seeded in %.1f s\n", r.Catalog.describe(), r.Catalog.SeedSeconds)
-	fmt.Fprintf(w, "Tracing: %s\n\n", describeSampling(r.Options.SamplingRate))
+	fmt.Fprintf(w, "Tracing: %s\n", describeSampling(r.Options.SamplingRate))
+	fmt.Fprintf(w, "Sidecars: %s\n\n", describeSidecars(r.Options, r.Machine.Versions["daprd"]))
 	tw := tabwriter.NewWriter(w, 0, 0, 3, ' ', 0)
 	fmt.Fprintln(tw, "\tfigure\ttarget\t\t")
 	row := func(name, figure string, t *Target) {
@@ -247,4 +248,22 @@ func describeSampling(rate string) string {
 		return "the samplingRate of dapr/config.yaml"
 	}
 	return "samplingRate " + rate + " (sidecars and services)"
+}
+
+// describeSidecars says which daprd ran, beside a scheduler or not, and
+// how it delivered events.
+func describeSidecars(o Options, version string) string {
+	d := "daprd " + cmp.Or(version, "of unknown version")
+	if o.Daprd != "" {
+		d += " (" + o.Daprd + ")"
+	}
+	if o.NoScheduler {
+		d += ", no scheduler"
+	} else {
+		d += ", with a scheduler"
+	}
+	if o.BulkSubscribe > 0 {
+		return d + fmt.Sprintf(", events delivered in bulk (up to %d a request)", o.BulkSubscribe)
+	}
+	return d + ", events delivered one by one"
 }

@@ -38,7 +38,28 @@ func Bench(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	var compareHops bool
 	fs.BoolVar(&compareHops, "compare-hops", false, "instead of the whole benchmark, the bare hop alone over each channel between sidecar and app "+
 		"(HTTP, HTTP/2 or gRPC deliveries, publishes over TCP or a Unix socket), in turns; one table")
+	var jobs bool
+	jo := bench.DefaultJobOptions()
+	fs.BoolVar(&jobs, "jobs", false, "instead of the whole benchmark, what Dapr jobs cost the sidecar and the scheduler: a probe app creates jobs at each "+
+		"-job-rates for -job-duration, once to fire -job-due after creation, once to be cancelled -job-cancel after it; one table")
+	fs.Func("job-rates", "jobs created per second, comma-separated (default 100,500)", func(s string) error {
+		jo.Rates = nil
+		for _, r := range strings.Split(s, ",") {
+			v, err := strconv.ParseFloat(strings.TrimSpace(r), 64)
+			if err != nil {
+				return fmt.Errorf("%q: not a rate", r)
+			}
+			jo.Rates = append(jo.Rates, v)
+		}
+		return nil
+	})
+	fs.DurationVar(&jo.Duration, "job-duration", jo.Duration, "how long jobs are created at each rate")
+	fs.DurationVar(&jo.DueAfter, "job-due", jo.DueAfter, "when a job that fires is due, after its creation")
+	fs.DurationVar(&jo.CancelAfter, "job-cancel", jo.CancelAfter, "when a job that is cancelled is cancelled, after its creation")
 	fs.StringVar(&o.SamplingRate, "sampling-rate", o.SamplingRate, "tracing samplingRate of the stack's sidecars and services (\"\": dapr/config.yaml's)")
+	fs.StringVar(&o.Daprd, "daprd", "", "sidecar binary the stack runs, to compare Dapr versions (default: the one scripts/ensure-daprd.sh builds)")
+	fs.BoolVar(&o.NoScheduler, "no-scheduler", false, "start no Dapr scheduler, for a daprd that predates it (1.16)")
+	fs.IntVar(&o.BulkSubscribe, "bulk-subscribe", 0, "events the sidecars may deliver per request (the services' BULK_SUBSCRIBE; 0: one by one)")
 	fs.BoolVar(&o.Profile, "profile", false, "take a CPU profile of each service during the fixed-rate and the saturation runs")
 	fs.IntVar(&o.ProfileSeconds, "profile-seconds", o.ProfileSeconds, "length of each profile")
 	fs.StringVar(&o.PprofEnv, "pprof-env", o.PprofEnv, "variable that tells a service the address of its pprof server")
@@ -66,6 +87,8 @@ func Bench(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	}
 	o.Root = root
 	switch {
+	case jobs:
+		_, err = bench.Jobs(ctx, o, jo, stdout, stderr)
 	case compareHops:
 		_, err = bench.CompareHops(ctx, o, stdout, stderr)
 	case o.CompareCatalog > 0:
