@@ -73,10 +73,10 @@ const (
 // at each rate: it is written as JSON.
 type JobCost struct {
 	report.Provenance
-	StartedAt  time.Time  `json:"startedAt"`
-	Machine    Machine    `json:"machine"`
-	Options    JobOptions `json:"options"`
-	SamplingOf string     `json:"samplingRate"`
+	StartedAt    time.Time  `json:"startedAt"`
+	Machine      Machine    `json:"machine"`
+	Options      JobOptions `json:"options"`
+	SamplingRate string     `json:"samplingRate"` // the sidecars' tracing samplingRate
 	// IdleCPUMsPerSecond is what each measured process uses with no job.
 	IdleCPUMsPerSecond map[string]float64 `json:"idleCpuMsPerSecond"`
 	Runs               []JobRun           `json:"runs"`
@@ -91,8 +91,11 @@ type JobRun struct {
 	// Created counts the jobs scheduled, Failed the schedules or cancels
 	// refused, Fired the deliveries (a job delivered twice counts twice),
 	// Cancelled the cancellations done.
-	Created, Failed, Fired, Cancelled int
-	CreatedPerSecond                  float64 `json:"createdPerSecond"`
+	Created          int     `json:"created"`
+	Failed           int     `json:"failed"`
+	Fired            int     `json:"fired"`
+	Cancelled        int     `json:"cancelled"`
+	CreatedPerSecond float64 `json:"createdPerSecond"`
 	// FiredPerSecond is Fired over the time from the first delivery to
 	// the last.
 	FiredPerSecond float64 `json:"firedPerSecond"`
@@ -141,7 +144,7 @@ func Jobs(ctx context.Context, o Options, jo JobOptions, out, log io.Writer) (*J
 	if err != nil {
 		return nil, err
 	}
-	res := &JobCost{Provenance: report.Collect(), StartedAt: started, Machine: describeMachine(), Options: jo, SamplingOf: o.SamplingRate}
+	res := &JobCost{Provenance: report.Collect(), StartedAt: started, Machine: describeMachine(), Options: jo, SamplingRate: o.SamplingRate}
 	s, logs, stop, err := startStack(ctx, o, filepath.Join(o.OutDir, stamp+"-jobs.log"), log)
 	if err != nil {
 		return nil, err
@@ -347,7 +350,7 @@ func PrintJobCost(w io.Writer, c *JobCost) {
 	o := c.Options
 	fmt.Fprintf(w, "What a Dapr job costs: %s\n", describeRun(c.Provenance, c.Machine))
 	fmt.Fprintf(w, "daprd %s; one probe replica and its sidecar; tracing samplingRate %s; each rate for %s; fired jobs due %s after their creation, cancelled ones cancelled %s after it\n\n",
-		c.Machine.Versions["daprd"], c.SamplingOf, o.Duration, o.DueAfter, o.CancelAfter)
+		c.Machine.Versions["daprd"], c.SamplingRate, o.Duration, o.DueAfter, o.CancelAfter)
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', tabwriter.AlignRight)
 	fmt.Fprintf(tw, "jobs\tasked/s\tcreated/s\tschedule p50 ms\tschedule p99 ms\tfired/s\tlate p50 ms\tlate p99 ms\tlate max ms\tsidecar ms/job\tscheduler ms/job\tsidecar+scheduler ms/job\tprobe app ms/job\tfailed\tother CPU %%\t\n")
 	for _, r := range c.Runs {
