@@ -313,11 +313,27 @@ func finalOrders(t *testing.T, a api, placed []placedOrder, limit time.Duration)
 				}
 			}
 			if time.Now().After(deadline) {
-				t.Fatalf("waited %s for %d orders to finish; order %d (%s) is %d %s (%v)", limit, len(placed), i, p.ID, r.Status, r.Body, err)
+				t.Fatalf("waited %s for %d orders to finish; order %d (%s) is %d %s (%v)\n%s",
+					limit, len(placed), i, p.ID, r.Status, r.Body, err, stillOpen(a, placed[i+1:]))
 			}
 		}
 	}
 	return final, lost
+}
+
+// stillOpen tells, with one read each, how many of the orders are not
+// final and what the first of them are, for a test that gave up waiting.
+func stillOpen(a api, placed []placedOrder) string {
+	var open []string
+	for _, p := range placed {
+		r, err := tryDo(http.MethodGet, a.s.URL(contracts.AppOrder)+"/orders/"+p.ID, nil, nil)
+		var o orderView
+		if err == nil && r.Status == http.StatusOK && json.Unmarshal(r.Body, &o) == nil && o.Final() {
+			continue
+		}
+		open = append(open, fmt.Sprintf("%s %s (created %s)", p.ID, o.Status, o.CreatedAt.Format(time.StampMilli)))
+	}
+	return fmt.Sprintf("%d of the %d orders after it are not final either: %s", len(open), len(placed), strings.Join(open[:min(len(open), 10)], ", "))
 }
 
 // checkStockConserved waits, within a deadline, for no unit to be held,

@@ -3,7 +3,7 @@
 # when none is found. Order of preference: $DAPRD, daprd on PATH,
 # ~/.dapr/bin/daprd (each used only when it reports 1.18.x), then the build
 # cache outside the repository that scripts/ensure-tool.sh keeps (it does
-# the build, about 3 to 5 minutes on 2 cores, once).
+# the build, about 5 to 8 minutes on 2 cores, once).
 set -euo pipefail
 
 want_minor="1.18"

@@ -123,7 +123,10 @@ define() {
       pkg="github.com/dapr/dapr/cmd/daprd"
       tags="stablecomponents"
       ldflags="-s -w -X github.com/dapr/dapr/pkg/buildinfo.version=$version"
-      about="3 to 5 minutes"
+      about="5 to 8 minutes"
+      # Its RabbitMQ subscriptions survive a reconnection: see
+      # tools/daprd/overlay-contrib/README.md.
+      overlay="github.com/dapr/components-contrib tools/daprd/overlay-contrib"
       ;;
     dapr-operator | dapr-sentry | dapr-injector | dapr-scheduler | dapr-placement)
       module="daprd"
