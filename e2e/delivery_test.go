@@ -3,6 +3,7 @@ package e2e
 import (
 	"fmt"
 	"net/http"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -82,21 +83,10 @@ func anEventDeliveredMoreThanOnceHasExactlyOneEffect(t *testing.T, s *stack.Stac
 func TestTheSagaRunsTheSameWithEventsDeliveredInBulk(t *testing.T) {
 	t.Parallel()
 	s := ownStack(t, stack.Options{Env: withBulkSubscribe(nil, "16")})
-	t.Run("an order that can be served and paid is confirmed", func(t *testing.T) {
-		anOrderThatCanBeServedAndPaidIsConfirmed(t, s)
-	})
-	t.Run("an order that cannot be paid is canceled and its stock released", func(t *testing.T) {
-		anOrderThatCannotBePaidIsCanceledAndItsStockReleased(t, s)
-	})
-	t.Run("an event delivered more than once has exactly one effect", func(t *testing.T) {
-		anEventDeliveredMoreThanOnceHasExactlyOneEffect(t, s)
-	})
-	t.Run("a malformed event is dropped and does not block the others", func(t *testing.T) {
-		aMalformedEventIsDroppedAndDoesNotBlockTheOthers(t, s)
-	})
-	t.Run("a message that can never succeed is dead-lettered and its order still ends", func(t *testing.T) {
-		aMessageThatCanNeverSucceedIsDeadLetteredAndItsOrderStillEnds(t, s)
-	})
+	runSagaCases(t, s, append(slices.Clip(sagaCases), sagaCase{
+		"a message that can never succeed is dead-lettered and its order still ends",
+		aMessageThatCanNeverSucceedIsDeadLetteredAndItsOrderStillEnds,
+	}))
 	for _, app := range stack.Apps {
 		url := fmt.Sprintf("http://127.0.0.1:%d/metrics", s.Ports[app].DaprMetrics)
 		if n := metricSumAt(t, s, url, "dapr_component_pubsub_ingress_bulk_count{"); n == 0 {
