@@ -168,5 +168,32 @@ func (e StockReleased) Validate() error {
 	var errs FieldErrors
 	e.check(&errs, TypeStockReleased)
 	checkItems(&errs, e.Items)
+	if e.CustomerID != "" {
+		checkCustomer(&errs, e.CustomerID)
+	}
+	return errs.Err()
+}
+
+// Validate checks the event.
+func (e OrderCanceled) Validate() error {
+	var errs FieldErrors
+	e.check(&errs, TypeOrderCanceled)
+	if e.CustomerID != "" {
+		checkCustomer(&errs, e.CustomerID)
+	}
+	if e.Reason == "" {
+		errs.Add("reason", "is required")
+	}
+	return errs.Err()
+}
+
+// Validate checks the event.
+func (e PaymentRefunded) Validate() error {
+	var errs FieldErrors
+	e.check(&errs, TypePaymentRefunded)
+	if e.CustomerID != "" {
+		checkCustomer(&errs, e.CustomerID)
+	}
+	checkCents(&errs, "amountCents", e.AmountCents)
 	return errs.Err()
 }

@@ -2,7 +2,6 @@ package e2e
 
 import (
 	"context"
-	"math/rand/v2"
 	"sync"
 	"syscall"
 	"testing"
@@ -26,11 +25,7 @@ const backlogOrders = 1_000
 func TestABacklogADeadConsumerLeftIsHandledWithinAMinute(t *testing.T) {
 	s := ownStack(t, stack.Options{})
 	a := newAPI(t, s)
-	seed := uint64(time.Now().UnixNano())
-	t.Logf("seed %d", seed)
-	rng := rand.New(rand.NewPCG(seed, 3))
-	shop := openShop(a, rng)
-	plans := shop.plan(rng, backlogOrders, 0)
+	shop, plans := seededShop(t, a, backlogOrders, 0)
 
 	// While stock-svc's sidecar is stopped, the orders wait on the stream;
 	// then they are taken for stock-svc and left unacknowledged.

@@ -141,7 +141,7 @@ func (a api) finalOrder(id string) orderView {
 }
 
 // admin is the header of the admin routes: stock-svc's and payment-svc's
-// writes.
+// writes, and each service's dead letters.
 func (a api) admin() map[string]string {
 	return map[string]string{"Authorization": "Bearer " + a.s.Tokens.Admin}
 }

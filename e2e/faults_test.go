@@ -27,16 +27,27 @@ var (
 	faultsBrokers = flag.String("faults.brokers", "redis", "comma-separated brokers to run the fault run on: redis, rabbitmq")
 )
 
-// faultLoad is the size of a fault run.
+// faultLoad is the size of a fault run, and how long each killed process
+// stays down (0: the supervisor starts it again after its back-off).
 type faultLoad struct {
 	orders int
 	rate   float64 // orders per second
+	down   time.Duration
 }
 
 var (
 	shortFaults = faultLoad{orders: 1_000, rate: 40}
 	fullFaults  = faultLoad{orders: 3_000, rate: 40}
+	// longOutages keeps each killed process down longer than a delivery's
+	// retries (8 s) and the pub/sub component's processingTimeout (15 s),
+	// as a kubelet's back-off does after four restarts; the kills overlap,
+	// several processes being down at once.
+	longOutages = faultLoad{orders: 1_000, rate: 10, down: 25 * time.Second}
 )
+
+// outageDeadline is the orders' deadline in a run with long outages:
+// orders stuck behind a process that is down are canceled within the run.
+const outageDeadline = 30 * time.Second
 
 const (
 	// duplicatedShare of the broker's entries are added to it once more.
@@ -72,6 +83,17 @@ func TestNothingIsLostWhileProcessesDieUnderLoad(t *testing.T) {
 	}
 }
 
+// TestEveryOrderEndsAndNothingStaysHeldWhileProcessesStayDown is the same
+// run with every process killed and kept down for longer than a
+// delivery's retries, and an order deadline of 30 s: every order ends,
+// at its deadline when the saga cannot finish it, and what the saga took
+// for a canceled order is given back, money and units, exactly.
+func TestEveryOrderEndsAndNothingStaysHeldWhileProcessesStayDown(t *testing.T) {
+	for _, broker := range strings.Split(*faultsBrokers, ",") {
+		t.Run(broker, func(t *testing.T) { runFaults(t, broker, longOutages) })
+	}
+}
+
 func runFaults(t *testing.T, broker string, load faultLoad) {
 	var o stack.Options
 	if broker != "redis" {
@@ -79,6 +101,9 @@ func runFaults(t *testing.T, broker string, load faultLoad) {
 	}
 	o.Supervise, o.Persist = true, true
 	o.Replicas = map[string]int{contracts.AppStock: 2, contracts.AppPayment: 2}
+	if load.down > 0 {
+		o.Env = map[string][]string{contracts.AppOrder: {"ORDER_DEADLINE=" + outageDeadline.String()}}
+	}
 	s := ownStack(t, o)
 	a := newAPI(t, s)
 	seed := uint64(time.Now().UnixNano())
@@ -94,7 +119,7 @@ func runFaults(t *testing.T, broker string, load faultLoad) {
 	go func() { defer close(dupDone); dup.run(ctx) }()
 
 	span := time.Duration(float64(load.orders) / load.rate * float64(time.Second))
-	rig := &faultRig{s: s, o: o}
+	rig := &faultRig{s: s, o: o, down: load.down}
 	faults := rig.schedule(broker)
 	began := time.Now()
 	faultsDone := make(chan struct{})
@@ -114,11 +139,25 @@ func runFaults(t *testing.T, broker string, load faultLoad) {
 	allFinal := time.Now()
 	sum := tally(t, shop, plans, final)
 	bad := checkConserved(t, a, shop, final, sum)
+	settled := time.Now()
+	refunded := 0
+	for _, o := range final {
+		if o.RefundedCents > 0 {
+			refunded++
+		}
+	}
+	letters := map[string]int{}
+	redriven := 0
+	for _, inst := range []string{contracts.AppOrder, contracts.AppStock, contracts.AppPayment} {
+		letters[inst] = metricSum(t, s, inst, "saga_dead_letters_total{")
+		redriven += metricSum(t, s, inst, "saga_dead_letters_redriven_total{")
+	}
 
 	r := faultReport{
 		broker: broker, load: load, took: loadEnded.Sub(began), retried: retried, faults: rig.done,
 		dupSeen: dup.seen.Load(), dupAdded: dup.added.Load(), sum: sum, lost: lost, bad: bad,
-		afterLoad: allFinal.Sub(loadEnded), afterFaults: allFinal.Sub(lastFault),
+		afterLoad: allFinal.Sub(loadEnded), afterFaults: allFinal.Sub(lastFault), settledAfterFaults: settled.Sub(lastFault),
+		refunded: refunded, letters: letters, lettersRedriven: redriven,
 		sagas: sagaTimes(final), restarts: s.Restarts(), products: len(shop.products), wallets: len(shop.customers),
 		redriven: metricSum(t, s, contracts.AppOrder, "saga_orders_redriven_total"),
 	}
@@ -189,16 +228,21 @@ type doneFault struct {
 type faultRig struct {
 	s    *stack.Stack
 	o    stack.Options
+	down time.Duration // how long a killed process stays down; 0: its back-off
 	mu   sync.Mutex
 	done []doneFault
 }
 
 // schedule lists the faults of a run: each service and each sidecar
 // killed, Redis and the Dapr scheduler killed, one stock-svc instance
-// stalled (after its sidecar was killed and came back), and the broker
-// restarted when it is not Redis.
+// stalled (after its sidecar was killed and came back) unless every
+// process stays down long, and the broker restarted when it is not Redis.
 func (r *faultRig) schedule(broker string) []fault {
 	kill := func(name string) fault {
+		if r.down > 0 {
+			return fault{name: fmt.Sprintf("kill -9 %s, down %s", name, r.down), alongside: true,
+				apply: func(ctx context.Context) error { return r.kill(ctx, name) }}
+		}
 		return fault{name: "kill -9 " + name, apply: func(ctx context.Context) error { return r.kill(ctx, name) }}
 	}
 	stalled := contracts.AppStock + "-2"
@@ -207,14 +251,17 @@ func (r *faultRig) schedule(broker string) []fault {
 		kill(stalled + "/dapr"),
 		kill(contracts.AppStock + "/dapr"),
 		kill(contracts.AppPayment),
-		{name: fmt.Sprintf("SIGSTOP %s and its sidecar for %s", stalled, stallFor), alongside: true,
-			apply: func(ctx context.Context) error { return r.stall(ctx, stalled, stallFor) }},
 		kill(contracts.AppOrder + "/dapr"),
 		kill("redis"),
 		kill("scheduler"),
 		kill(contracts.AppStock),
 		kill(contracts.AppPayment + "/dapr"),
 		kill(contracts.AppPayment + "-2/dapr"),
+	}
+	if r.down == 0 {
+		// With long outages every process is down for longer than this.
+		fs = slices.Insert(fs, 4, fault{name: fmt.Sprintf("SIGSTOP %s and its sidecar for %s", stalled, stallFor), alongside: true,
+			apply: func(ctx context.Context) error { return r.stall(ctx, stalled, stallFor) }})
 	}
 	if r.o.RestartBroker != nil {
 		fs = append(fs, fault{name: "restart " + broker, apply: func(ctx context.Context) error {
@@ -263,10 +310,14 @@ func (r *faultRig) kill(ctx context.Context, name string) error {
 	if old == 0 {
 		return fmt.Errorf("no process %s", name)
 	}
-	if err := syscall.Kill(old, syscall.SIGKILL); err != nil {
+	if r.down > 0 {
+		if err := r.s.KillFor(name, r.down); err != nil {
+			return err
+		}
+	} else if err := syscall.Kill(old, syscall.SIGKILL); err != nil {
 		return err
 	}
-	err := poll(time.Minute, func() error {
+	err := poll(time.Minute+r.down, func() error {
 		if pid := r.s.Pids()[name]; pid == 0 || pid == old {
 			return fmt.Errorf("%s not started again", name)
 		}
@@ -290,6 +341,9 @@ func (r *faultRig) kill(ctx context.Context, name string) error {
 func (r *faultRig) stall(ctx context.Context, inst string, d time.Duration) error {
 	pids := r.s.Pids()
 	group := []int{pids[inst], pids[inst+"/dapr"]}
+	if slices.Contains(group, 0) {
+		return fmt.Errorf("%s or its sidecar is not running", inst)
+	}
 	for _, pid := range group {
 		if err := syscall.Kill(pid, syscall.SIGSTOP); err != nil {
 			return err
@@ -334,6 +388,13 @@ type faultReport struct {
 	restarts          map[string]int
 	products, wallets int
 	redriven          int
+	// What long outages leave to undo: the time from the last fault to
+	// the last hold settled and refund made, the orders refunded, and the
+	// dead letters each service kept and how many were sent again.
+	settledAfterFaults time.Duration
+	refunded           int
+	letters            map[string]int
+	lettersRedriven    int
 }
 
 func (r faultReport) String() string {
@@ -357,6 +418,12 @@ func (r faultReport) String() string {
 	fmt.Fprintf(&b, "| orders announced again, open after %s (order-svc since its restart) | %d |\n", redriveAfter, r.redriven)
 	fmt.Fprintf(&b, "| every order final | %.1fs after the last fault was over, %.1fs after the load (bound %s) |\n",
 		r.afterFaults.Seconds(), r.afterLoad.Seconds(), recoveryBound)
+	fmt.Fprintf(&b, "| canceled by order-svc: at the deadline, or an event given up on | %d, %d |\n",
+		r.sum.reasons["deadline exceeded"], r.sum.reasons["was given up on"])
+	fmt.Fprintf(&b, "| paid, then canceled and refunded | %d orders |\n", r.refunded)
+	fmt.Fprintf(&b, "| dead letters kept (order-svc, stock-svc, payment-svc), sent again | %d, %d, %d; %d |\n",
+		r.letters[contracts.AppOrder], r.letters[contracts.AppStock], r.letters[contracts.AppPayment], r.lettersRedriven)
+	fmt.Fprintf(&b, "| every hold settled, every refund made | %.1fs after the last fault was over |\n", r.settledAfterFaults.Seconds())
 	fmt.Fprintf(&b, "| saga time p50 / p99 / max | %s / %s / %s |\n", quantile(r.sagas, 0.50), quantile(r.sagas, 0.99), quantile(r.sagas, 1))
 	fmt.Fprintf(&b, "| sold, charged | %d units, %d cents |\n\n", r.sum.units, r.sum.cents)
 	fmt.Fprintf(&b, "| invariant | broken |\n|---|---|\n")

@@ -26,12 +26,13 @@ const trustDomain = "public"
 // it subscribes to: the publishingScopes and subscriptionScopes of the
 // pub/sub component. A sidecar publishes what it cannot deliver to the
 // dead-letter topic under its own app id, so every subscriber also
-// publishes there. An app missing from a scope would be allowed every
-// topic, so each one is named.
+// publishes there; and every service reads the dead letters, keeping
+// those of its own topic. An app missing from a scope would be allowed
+// every topic, so each one is named.
 var topicScopes = map[string]struct{ publishes, subscribes []string }{
-	contracts.AppOrder:   {[]string{contracts.TopicOrders}, []string{contracts.TopicStock, contracts.TopicPayments}},
-	contracts.AppStock:   {[]string{contracts.TopicStock}, []string{contracts.TopicOrders, contracts.TopicPayments}},
-	contracts.AppPayment: {[]string{contracts.TopicPayments}, []string{contracts.TopicStock}},
+	contracts.AppOrder:   {[]string{contracts.TopicOrders}, []string{contracts.TopicStock, contracts.TopicPayments, contracts.TopicDeadLetters}},
+	contracts.AppStock:   {[]string{contracts.TopicStock}, []string{contracts.TopicOrders, contracts.TopicPayments, contracts.TopicDeadLetters}},
+	contracts.AppPayment: {[]string{contracts.TopicPayments}, []string{contracts.TopicStock, contracts.TopicDeadLetters}},
 }
 
 // topics are the only ones the broker component lets anyone use.

@@ -37,9 +37,9 @@ var sidecarTokens = []struct{ annotation, env string }{
 
 const injectorTokenKey = "token"
 
-// adminApps have admin routes, which need ADMIN_TOKEN; the other services
-// do not get it.
-var adminApps = []string{contracts.AppStock, contracts.AppPayment}
+// adminApps have admin routes, which need ADMIN_TOKEN (each service keeps
+// its dead letters); any other app does not get it.
+var adminApps = []string{contracts.AppOrder, contracts.AppStock, contracts.AppPayment}
 
 // tokenProblems: the pod's sidecar and its app get each token from the
 // same Secret, and ADMIN_TOKEN goes to the services with admin routes

@@ -31,12 +31,22 @@ type Order struct {
 	// status last changed: for a final order, when the saga ended.
 	CreatedAt time.Time `json:"createdAt"`
 	UpdatedAt time.Time `json:"updatedAt"`
+	// Deadline is when the order is canceled if it has not ended, and
+	// RefundedCents what went back to the wallet for an order canceled
+	// at its deadline after it was paid.
+	Deadline      time.Time `json:"deadline"`
+	RefundedCents int64     `json:"refundedCents"`
 }
 
-// Step is one status the order went through.
+// Step is one status the order went through, or a refund.
 type Step struct {
-	Status string `json:"status"`
+	Status string    `json:"status"`
+	At     time.Time `json:"at"`
+	Reason string    `json:"reason"`
 }
+
+// ReasonDeadline is the reason of an order canceled at its deadline.
+const ReasonDeadline = "deadline exceeded"
 
 // Final reports whether the order has ended.
 func (o Order) Final() bool { return o.Status == StatusConfirmed || o.Status == StatusCanceled }

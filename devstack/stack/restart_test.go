@@ -46,6 +46,28 @@ func TestAKilledProcessIsStartedAgainWithTheSameArgsAfter1s(t *testing.T) {
 	}
 }
 
+func TestAProcessKilledForAWhileStaysDownThatLong(t *testing.T) {
+	t.Parallel()
+	log := &LogBuffer{}
+	ps := newProcesses(true, log)
+	defer stopEverything(ps)
+	first, err := ps.run("sleeper", sleeper(t, log, "61"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	killed := time.Now()
+	if err := ps.killFor("sleeper", 3*time.Second); err != nil {
+		t.Fatal(err)
+	}
+	waitForNewProcess(t, ps, "sleeper", first)
+	if took := time.Since(killed); took < 3*time.Second {
+		t.Errorf("started again %s after the kill, want 3s or more", took)
+	}
+	if err := ps.killFor("nobody", time.Second); err == nil {
+		t.Error("killing a process that does not exist was not refused")
+	}
+}
+
 func TestAProcessThatExitsCleanlyIsStartedAgainToo(t *testing.T) {
 	t.Parallel()
 	log := &LogBuffer{}

@@ -246,6 +246,11 @@ func (s *Stack) startSidecar(inst string) error {
 	return err
 }
 
+// StartSidecarOf starts (or starts again) the sidecar of one instance of
+// the stack, as the stack started it, stopping first its process if one
+// still runs.
+func (s *Stack) StartSidecarOf(inst string) error { return s.startSidecar(inst) }
+
 // StartSidecar starts a daprd for appID on ports p with the components of
 // resources, as the stack starts its own: the same flags, configuration,
 // tokens and secrets. extra are more flags. A benchmark's no-op
@@ -304,6 +309,11 @@ func (s *Stack) Sidecar(inst string) *Proc { return s.procs.get(inst + "/dapr") 
 // instances, their sidecars ("<instance>/dapr"), "scheduler", and "redis"
 // when the stack started it.
 func (s *Stack) Pids() map[string]int { return s.procs.pids() }
+
+// KillFor kills a process of the stack (a name of Pids) with SIGKILL and
+// keeps it down for d: when the stack supervises, it is started again no
+// sooner than d later.
+func (s *Stack) KillFor(name string, d time.Duration) error { return s.procs.killFor(name, d) }
 
 // Restarts counts the supervisor's restarts so far, by the names of Pids;
 // a process never restarted is left out.

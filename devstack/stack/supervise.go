@@ -74,6 +74,9 @@ type unit struct {
 	gen      int
 	backoff  restartBackoff
 	restarts int
+	// downUntil is when the unit may start again at the earliest (see
+	// killFor).
+	downUntil time.Time
 }
 
 func newProcesses(supervise bool, log io.Writer) *processes {
@@ -181,7 +184,24 @@ func (ps *processes) plan(u *unit, gen int, ran time.Duration) (n int, delay tim
 	if ps.stopping || u.gen != gen {
 		return 0, 0, false
 	}
-	return u.restarts + 1, u.backoff.next(ran), true
+	return u.restarts + 1, max(u.backoff.next(ran), time.Until(u.downUntil)), true
+}
+
+// killFor kills the process of name as a crash would, and has the
+// supervisor start it again no sooner than d later, as a kubelet does
+// once its back-off has grown.
+func (ps *processes) killFor(name string, d time.Duration) error {
+	ps.mu.Lock()
+	u := ps.units[name]
+	if u == nil || u.proc == nil {
+		ps.mu.Unlock()
+		return fmt.Errorf("no process %s", name)
+	}
+	u.downUntil = time.Now().Add(d)
+	p := u.proc
+	ps.mu.Unlock()
+	p.Kill()
+	return nil
 }
 
 // wait waits for delay, or reports false when the stack stops first.

@@ -19,7 +19,7 @@ import (
 // show each other, the bearer token of the admin routes, and the password
 // of Redis. Each is read by its process from the variable of its name.
 type Tokens struct {
-	Admin         string // ADMIN_TOKEN: stock-svc's and payment-svc's admin routes
+	Admin         string // ADMIN_TOKEN: the services' admin routes
 	AppAPI        string // APP_API_TOKEN: what a sidecar sends its app
 	DaprAPI       string // DAPR_API_TOKEN: what an app sends its sidecar
 	RedisPassword string // REDIS_PASSWORD
@@ -133,10 +133,10 @@ func (t Tokens) sidecarEnv() []string {
 }
 
 // appEnv is what an app is given: the tokens it checks and sends, and the
-// admin token for the two services with admin routes.
+// admin token of its admin routes (each service keeps its dead letters).
 func (t Tokens) appEnv(app string) []string {
 	env := []string{"APP_API_TOKEN=" + t.AppAPI, "DAPR_API_TOKEN=" + t.DaprAPI}
-	if app == contracts.AppStock || app == contracts.AppPayment {
+	if contracts.DefaultPort(app) != 0 {
 		env = append(env, "ADMIN_TOKEN="+t.Admin)
 	}
 	return env

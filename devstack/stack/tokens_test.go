@@ -101,7 +101,8 @@ func TestEachProcessIsGivenTheTokensItUses(t *testing.T) {
 		want []string
 	}{
 		{"a sidecar", tokens.sidecarEnv(), []string{"APP_API_TOKEN=b", "DAPR_API_TOKEN=c", "REDIS_PASSWORD=d"}},
-		{"order-svc", tokens.appEnv("order-svc"), []string{"APP_API_TOKEN=b", "DAPR_API_TOKEN=c"}},
+		{"order-svc", tokens.appEnv("order-svc"), []string{"APP_API_TOKEN=b", "DAPR_API_TOKEN=c", "ADMIN_TOKEN=a"}},
+		{"a probe", tokens.appEnv("job-probe"), []string{"APP_API_TOKEN=b", "DAPR_API_TOKEN=c"}},
 		{"stock-svc", tokens.appEnv("stock-svc"), []string{"APP_API_TOKEN=b", "DAPR_API_TOKEN=c", "ADMIN_TOKEN=a"}},
 		{"payment-svc", tokens.appEnv("payment-svc"), []string{"APP_API_TOKEN=b", "DAPR_API_TOKEN=c", "ADMIN_TOKEN=a"}},
 	} {

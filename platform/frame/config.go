@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"os"
 	"strconv"
+	"time"
 )
 
 // Config is what every service reads from its environment.
@@ -114,6 +115,19 @@ func EnvInt64(key string, def int64) (int64, error) {
 	v, err := strconv.ParseInt(s, 10, 64)
 	if err != nil {
 		return 0, fmt.Errorf("%s=%q: not an integer", key, s)
+	}
+	return v, nil
+}
+
+// EnvDuration reads a duration variable ("90s", "2m"), def when unset.
+func EnvDuration(key string, def time.Duration) (time.Duration, error) {
+	s := os.Getenv(key)
+	if s == "" {
+		return def, nil
+	}
+	v, err := time.ParseDuration(s)
+	if err != nil {
+		return 0, fmt.Errorf("%s=%q: not a duration", key, s)
 	}
 	return v, nil
 }

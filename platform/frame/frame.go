@@ -25,6 +25,7 @@ import (
 	"google.golang.org/grpc/metadata"
 
 	"github.com/example/order-saga/contracts"
+	"github.com/example/order-saga/platform/deadletters"
 	"github.com/example/order-saga/platform/jobs"
 	"github.com/example/order-saga/platform/obs"
 	"github.com/example/order-saga/platform/problem"
@@ -185,6 +186,16 @@ func (a *App) NeedsScheduler() *jobs.Scheduler {
 		a.AddReadiness(a.scheduler.Reachable)
 	}
 	return a.scheduler
+}
+
+// KeepDeadLetters keeps the dead letters of topic, the service's own, in
+// its state store store, and serves them to the holder of the admin token
+// (see deadletters.Letters): the service must have one.
+func (a *App) KeepDeadLetters(store, topic string) *deadletters.Letters {
+	letters := deadletters.New(a.Dapr, store, topic, pubsub.NewPublisher(a.Dapr, contracts.PubSub), a.Metrics.Registry, time.Now)
+	pubsub.OnLetters(a.Events, letters.Keep)
+	letters.Routes(a.Router, a.Config.AdminToken, a.Log)
+	return letters
 }
 
 // OnRun adds a task that Run starts beside the server, with a context that

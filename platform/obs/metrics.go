@@ -56,7 +56,8 @@ func NewMetrics(service string) *Metrics {
 	// Every event type is present from the start, so increase() sees the
 	// first contradiction; the values are the contracts' constants only.
 	for _, t := range []string{contracts.TypeOrderCreated, contracts.TypeStockReserved, contracts.TypeStockFailed,
-		contracts.TypePaymentCompleted, contracts.TypePaymentFailed, contracts.TypeStockReleased} {
+		contracts.TypePaymentCompleted, contracts.TypePaymentFailed, contracts.TypeStockReleased,
+		contracts.TypeOrderCanceled, contracts.TypePaymentRefunded} {
 		m.contradicts.WithLabelValues(t)
 	}
 	return m

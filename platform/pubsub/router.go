@@ -67,6 +67,7 @@ type Router struct {
 	refusals map[string]RefusedFunc        // event type → what ends its order
 	bulk     int                           // most messages per delivery; 0: one
 	failing  failures
+	letters  []LetterFunc // see OnLetters
 }
 
 // Refused is an event its service gives up on: it does not decode, breaks
@@ -240,6 +241,9 @@ func (r *Router) subscriptions(w http.ResponseWriter, _ *http.Request) {
 	subs := []subscription{}
 	for _, t := range r.Topics() {
 		sub := subscription{PubsubName: r.pubsub, Topic: t, Route: route(t), DeadLetterTopic: contracts.TopicDeadLetters}
+		if t == contracts.TopicDeadLetters {
+			sub.DeadLetterTopic = "" // see OnLetters
+		}
 		if bulk > 0 {
 			sub.Route = bulkRoute(t)
 			sub.BulkSubscribe = &bulkSubscribe{Enabled: true, MaxMessagesCount: bulk, MaxAwaitDurationMs: int(BulkMaxAwait / time.Millisecond)}
@@ -267,6 +271,9 @@ func (r *Router) handlers(topic string) (map[string]handler, bool) {
 // the dead-letter topic; and the outcome is logged and counted, each
 // message once.
 func (r *Router) handle(ctx context.Context, topic string, handlers map[string]handler, ce cloudEvent, err error, start time.Time) string {
+	if topic == contracts.TopicDeadLetters {
+		return r.handleLetter(ctx, ce, err, start)
+	}
 	eventType := ""
 	if err == nil {
 		eventType, err = typeOf(ce.Data)

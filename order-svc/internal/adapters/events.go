@@ -19,5 +19,22 @@ func (p EventPublisher) OrderCreated(ctx context.Context, o order.Order) error {
 		Header:     contracts.NewHeader(contracts.TypeOrderCreated, o.ID, o.CreatedAt),
 		CustomerID: o.CustomerID,
 		Items:      convert(o.Items, func(it order.Item) contracts.Item { return contracts.Item(it) }),
+		Deadline:   o.Deadline,
+	})
+}
+
+// OrderCanceled implements app.Events. Every announcement of an order's
+// cancellation is the same event: its time is that of the cancellation.
+func (p EventPublisher) OrderCanceled(ctx context.Context, o order.Order) error {
+	at := o.UpdatedAt
+	for _, t := range o.History {
+		if t.Status == order.Canceled {
+			at = t.At
+			break
+		}
+	}
+	return p.Publisher.Publish(ctx, contracts.OrderCanceled{
+		Header:     contracts.NewHeader(contracts.TypeOrderCanceled, o.ID, at),
+		CustomerID: o.CustomerID, Reason: o.Reason,
 	})
 }

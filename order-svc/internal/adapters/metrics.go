@@ -5,6 +5,7 @@ import (
 
 	"github.com/prometheus/client_golang/prometheus"
 
+	"github.com/example/order-saga/order-svc/internal/app"
 	"github.com/example/order-saga/order-svc/internal/domain/order"
 	"github.com/example/order-saga/platform/obs"
 )
@@ -17,6 +18,7 @@ type Metrics struct {
 	duration prometheus.Histogram
 	pending  prometheus.Gauge
 	redriven prometheus.Counter
+	expired  *prometheus.CounterVec
 }
 
 // NewMetrics registers the business metrics on the shared registry.
@@ -36,15 +38,21 @@ func NewMetrics(shared *obs.Metrics) *Metrics {
 		redriven: prometheus.NewCounter(prometheus.CounterOpts{
 			Name: "saga_orders_redriven_total", Help: "Open orders whose OrderCreated was published again because they stayed open too long.",
 		}),
+		expired: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "saga_orders_expired_total",
+			Help: "Orders order-svc canceled before they ended, by cause: their deadline passed (deadline), or one of their events was given up on (dead_letter).",
+		}, []string{"cause"}),
 		duration: prometheus.NewHistogram(prometheus.HistogramOpts{
 			Name: "saga_order_duration_seconds", Help: "Time from an order's creation to its final status.",
 			Buckets: []float64{.005, .01, .025, .05, .1, .25, .5, 1, 2.5, 5, 10, 30, 60},
 		}),
 	}
-	shared.Registry.MustRegister(m.created, m.finished, m.duration, m.pending, m.redriven)
+	shared.Registry.MustRegister(m.created, m.finished, m.duration, m.pending, m.redriven, m.expired)
 	// Both statuses are present from the start, so rates work at once.
 	m.finished.WithLabelValues("confirmed")
 	m.finished.WithLabelValues("canceled")
+	m.expired.WithLabelValues(app.CauseDeadline)
+	m.expired.WithLabelValues(app.CauseDeadLetter)
 	return m
 }
 
@@ -56,6 +64,9 @@ func (m *Metrics) OrderCreated() {
 
 // OrderRedriven implements app.Metrics.
 func (m *Metrics) OrderRedriven() { m.redriven.Inc() }
+
+// OrderExpired implements app.Metrics.
+func (m *Metrics) OrderExpired(cause string) { m.expired.WithLabelValues(cause).Inc() }
 
 // OrderFinished implements app.Metrics.
 func (m *Metrics) OrderFinished(o order.Order) {

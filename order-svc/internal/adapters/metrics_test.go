@@ -38,14 +38,14 @@ func TestContradictingEventsAreCountedByTheirContractType(t *testing.T) {
 	t.Parallel()
 	shared := obs.NewMetrics("order-svc")
 	m := adapters.NewMetrics(shared)
-	if got := contradicting(t, shared); len(got) != 6 || got[contracts.TypeStockFailed] != 0 {
-		t.Fatalf("before any contradiction %v, want the six event types at 0", got)
+	if got := contradicting(t, shared); len(got) != 8 || got[contracts.TypeStockFailed] != 0 {
+		t.Fatalf("before any contradiction %v, want the eight event types at 0", got)
 	}
 	m.EventContradicting(contracts.TypeStockFailed)
 	m.EventContradicting(contracts.TypeStockFailed)
 	m.EventContradicting("whatever the payload said")
 	got := contradicting(t, shared)
-	if got[contracts.TypeStockFailed] != 2 || got["unknown"] != 1 || len(got) != 7 {
+	if got[contracts.TypeStockFailed] != 2 || got["unknown"] != 1 || len(got) != 9 {
 		t.Fatalf("counted %v, want StockFailed 2 and unknown 1 beside the zeros", got)
 	}
 }

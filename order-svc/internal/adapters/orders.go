@@ -20,6 +20,8 @@ type orderRecord struct {
 	Status     order.Status       `json:"status"`
 	Reason     string             `json:"reason,omitempty"`
 	TotalCents int64              `json:"totalCents"`
+	Deadline   time.Time          `json:"deadline,omitzero"`
+	Refunded   int64              `json:"refundedCents,omitempty"`
 	CreatedAt  time.Time          `json:"createdAt"`
 	UpdatedAt  time.Time          `json:"updatedAt"`
 	History    []transitionRecord `json:"history"`
@@ -46,6 +48,8 @@ type (
 		PaymentCompleted bool   `json:"paymentCompleted,omitempty"`
 		PaymentFailed    bool   `json:"paymentFailed,omitempty"`
 		StockReleased    bool   `json:"stockReleased,omitempty"`
+		Expired          bool   `json:"expired,omitempty"`
+		PaymentRefunded  bool   `json:"paymentRefunded,omitempty"`
 		Failure          string `json:"failure,omitempty"`
 	}
 )
@@ -53,7 +57,7 @@ type (
 func recordOf(o order.Order) orderRecord {
 	return orderRecord{
 		ID: o.ID, CustomerID: o.CustomerID, Status: o.Status, Reason: o.Reason, TotalCents: o.TotalCents,
-		CreatedAt: o.CreatedAt, UpdatedAt: o.UpdatedAt, Placed: o.Placed, Steps: stepsRecord(o.Steps),
+		Deadline: o.Deadline, Refunded: o.RefundedCents, CreatedAt: o.CreatedAt, UpdatedAt: o.UpdatedAt, Placed: o.Placed, Steps: stepsRecord(o.Steps),
 		Items:   convert(o.Items, func(it order.Item) itemRecord { return itemRecord(it) }),
 		History: convert(o.History, func(t order.Transition) transitionRecord { return transitionRecord(t) }),
 	}
@@ -62,7 +66,7 @@ func recordOf(o order.Order) orderRecord {
 func (r orderRecord) order() order.Order {
 	return order.Order{
 		ID: r.ID, CustomerID: r.CustomerID, Status: r.Status, Reason: r.Reason, TotalCents: r.TotalCents,
-		CreatedAt: r.CreatedAt, UpdatedAt: r.UpdatedAt, Placed: r.Placed, Steps: order.Steps(r.Steps),
+		Deadline: r.Deadline, RefundedCents: r.Refunded, CreatedAt: r.CreatedAt, UpdatedAt: r.UpdatedAt, Placed: r.Placed, Steps: order.Steps(r.Steps),
 		Items:   convert(r.Items, func(it itemRecord) order.Item { return order.Item(it) }),
 		History: convert(r.History, func(t transitionRecord) order.Transition { return order.Transition(t) }),
 	}

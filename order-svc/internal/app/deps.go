@@ -4,6 +4,7 @@ package app
 
 import (
 	"context"
+	"time"
 
 	"github.com/example/order-saga/order-svc/internal/domain/order"
 )
@@ -39,6 +40,14 @@ type Claims interface {
 // Events publishes order-svc's events, one method each.
 type Events interface {
 	OrderCreated(ctx context.Context, o order.Order) error
+	OrderCanceled(ctx context.Context, o order.Order) error
+}
+
+// Deadlines remembers, durably, when to look at an order again: at its
+// deadline, and then until what the saga took for it is undone (see
+// ExpireOrdersHandler).
+type Deadlines interface {
+	Add(ctx context.Context, orderID string, at time.Time, attempt int) error
 }
 
 // Metrics is told of business events. OrderCreated is told when an order
@@ -51,4 +60,7 @@ type Metrics interface {
 	OrderFinished(o order.Order)
 	EventContradicting(eventType string)
 	OrderRedriven()
+	// OrderExpired is told of each order order-svc canceled before it
+	// ended, with its cause (CauseDeadline or CauseDeadLetter).
+	OrderExpired(cause string)
 }

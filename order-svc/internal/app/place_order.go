@@ -36,11 +36,17 @@ type PlaceOrder struct {
 // and if the process dies before the store, the order is stored from
 // stock-svc's answer, which tells what it is for (see RecordStepHandler).
 // Nothing accepted is ever lost.
+//
+// Before the event is out, the order's deadline is stored (Deadlines): an
+// order that has not ended by then is canceled, whatever died meanwhile.
 type PlaceOrderHandler struct {
 	Tracker
-	Claims Claims
-	Events Events
-	Now    func() time.Time
+	Claims    Claims
+	Events    Events
+	Deadlines Deadlines
+	// Deadline is how long an order may take before it is canceled.
+	Deadline time.Duration
+	Now      func() time.Time
 }
 
 // Handle places the order, or returns the one placed before under the same
@@ -80,6 +86,10 @@ func (h PlaceOrderHandler) Handle(ctx context.Context, cmd PlaceOrder) (o order.
 
 	now := h.Now().UTC()
 	o.Place(id, cmd.CustomerID, cmd.Items, now)
+	o.Deadline = now.Add(h.Deadline)
+	if err := h.Deadlines.Add(ctx, id, o.Deadline, 0); err != nil {
+		return o, false, err
+	}
 	if err := h.Events.OrderCreated(ctx, o); err != nil {
 		return o, false, err
 	}
@@ -107,7 +117,13 @@ func (h PlaceOrderHandler) store(ctx context.Context, o order.Order) (order.Orde
 		h.Metrics.OrderCreated()
 		return o, nil
 	}
-	return h.apply(ctx, o.ID, func(cur *order.Order) bool { return cur.Place(o.ID, o.CustomerID, o.Items, o.CreatedAt) })
+	return h.apply(ctx, o.ID, func(cur *order.Order) bool {
+		placed := cur.Place(o.ID, o.CustomerID, o.Items, o.CreatedAt)
+		if placed && cur.Deadline.IsZero() {
+			cur.Deadline = o.Deadline
+		}
+		return placed
+	})
 }
 
 // validKey accepts an absent key or 1 to 255 printable ASCII characters.

@@ -19,9 +19,36 @@ import (
 )
 
 type recordingEvents struct {
-	mu   sync.Mutex
-	sent []order.Order
-	fail error
+	mu       sync.Mutex
+	sent     []order.Order
+	canceled []order.Order
+	fail     error
+}
+
+func (r *recordingEvents) OrderCanceled(_ context.Context, o order.Order) error {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if r.fail != nil {
+		return r.fail
+	}
+	r.canceled = append(r.canceled, o)
+	return nil
+}
+
+// deadlinesSeen remembers the deadlines stored, by order.
+type deadlinesSeen struct {
+	mu sync.Mutex
+	at map[string]time.Time
+}
+
+func (d *deadlinesSeen) Add(_ context.Context, id string, at time.Time, _ int) error {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	if d.at == nil {
+		d.at = map[string]time.Time{}
+	}
+	d.at[id] = at
+	return nil
 }
 
 func (r *recordingEvents) OrderCreated(_ context.Context, o order.Order) error {
@@ -40,6 +67,7 @@ func (nopMetrics) OrderCreated()             {}
 func (nopMetrics) OrderFinished(order.Order) {}
 func (nopMetrics) EventContradicting(string) {}
 func (nopMetrics) OrderRedriven()            {}
+func (nopMetrics) OrderExpired(string)       {}
 
 type fixture struct {
 	place  app.PlaceOrderHandler
@@ -55,6 +83,7 @@ func newFixture() fixture {
 		place: app.PlaceOrderHandler{
 			Tracker: app.Tracker{Orders: orders, Metrics: nopMetrics{}, Log: slog.New(slog.DiscardHandler), Waiters: app.NewFinishWaiters()},
 			Claims:  adapters.NewClaimRepository(backend, contracts.OrderStore), Events: events, Now: time.Now,
+			Deadlines: &deadlinesSeen{}, Deadline: time.Minute,
 		},
 		orders: orders,
 		events: events,

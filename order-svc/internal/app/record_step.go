@@ -2,6 +2,7 @@ package app
 
 import (
 	"context"
+	"time"
 
 	"github.com/example/order-saga/order-svc/internal/domain/order"
 )
@@ -21,6 +22,7 @@ type RecordStep struct {
 type Placement struct {
 	CustomerID string
 	Items      []order.Item
+	Deadline   time.Time
 }
 
 // RecordStepHandler applies what the other services report to the order.
@@ -32,6 +34,10 @@ type Placement struct {
 // delivery of its own OrderCreated, and nothing accepted is lost.
 type RecordStepHandler struct {
 	Tracker
+	// Events announces again the cancellation of an expired order that a
+	// late reservation or payment contradicts, so that it is undone now
+	// rather than at the next reminder.
+	Events Events
 }
 
 // Handle records the step. A step that contradicts what the order has seen
@@ -42,6 +48,9 @@ func (h RecordStepHandler) Handle(ctx context.Context, cmd RecordStep) error {
 	var outcome order.Outcome
 	o, err := h.apply(ctx, cmd.OrderID, func(o *order.Order) bool {
 		placed := cmd.Placed != nil && o.Place(cmd.OrderID, cmd.Placed.CustomerID, cmd.Placed.Items, cmd.Step.At)
+		if placed && o.Deadline.IsZero() {
+			o.Deadline = cmd.Placed.Deadline
+		}
 		outcome = o.Record(cmd.OrderID, cmd.Step)
 		return placed || outcome == order.Changed
 	})
@@ -51,5 +60,8 @@ func (h RecordStepHandler) Handle(ctx context.Context, cmd RecordStep) error {
 	h.Metrics.EventContradicting(cmd.EventType)
 	h.Log.WarnContext(ctx, "event contradicts the order and is ignored",
 		"orderId", cmd.OrderID, "eventType", cmd.EventType, "status", o.Status)
+	if o.Steps.Expired && h.Events != nil {
+		return h.Events.OrderCanceled(ctx, o)
+	}
 	return nil
 }

@@ -22,8 +22,9 @@ type watchingMetrics struct {
 	contradicting []string
 }
 
-func (w *watchingMetrics) OrderCreated()  {}
-func (w *watchingMetrics) OrderRedriven() {}
+func (w *watchingMetrics) OrderCreated()       {}
+func (w *watchingMetrics) OrderRedriven()      {}
+func (w *watchingMetrics) OrderExpired(string) {}
 
 func (w *watchingMetrics) OrderFinished(o order.Order) {
 	w.mu.Lock()

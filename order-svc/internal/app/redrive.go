@@ -6,6 +6,8 @@ import (
 	"slices"
 	"sync"
 	"time"
+
+	"github.com/example/order-saga/platform/reminders"
 )
 
 // Redriver announces again the orders that stay open too long. An event
@@ -16,9 +18,10 @@ import (
 // the order's OrderCreated, published once more, finishes the order
 // wherever its saga stopped, and changes nothing that was done.
 //
-// It keeps the orders this instance placed or stored, in memory: an order
-// whose instance dies is announced again by no one, unless an event of it
-// is lost too.
+// It keeps the orders this instance placed or stored, in memory: it is a
+// faster path that nothing depends on. An order whose instance dies, and
+// one whose saga cannot finish, ends at its deadline (see
+// ExpireOrdersHandler), durably.
 type Redriver struct {
 	Orders  Orders
 	Events  Events
@@ -82,7 +85,7 @@ func (r *Redriver) Kept() int {
 
 // Run looks, every period until ctx ends, at the kept orders that are due.
 func (r *Redriver) Run(ctx context.Context, period time.Duration, now func() time.Time) {
-	every(ctx, period, func() { r.Look(ctx, now()) })
+	reminders.Every(ctx, period, func() { r.Look(ctx, now()) })
 }
 
 // Look reads the kept orders due at now, from the store: it forgets those

@@ -11,6 +11,7 @@ import (
 	"github.com/example/order-saga/contracts"
 
 	"github.com/example/order-saga/order-svc/internal/domain/order"
+	"github.com/example/order-saga/platform/reminders"
 )
 
 // Tracker applies changes to stored orders, and reports the change that
@@ -146,21 +147,7 @@ const watchBatch = 100
 // wait for, in reads of up to watchBatch orders, and hands over those that
 // another instance finished. It reads nothing while nobody waits.
 func (f *FinishWaiters) Watch(ctx context.Context, orders Orders, period time.Duration, log *slog.Logger) {
-	every(ctx, period, func() { f.look(ctx, orders, log) })
-}
-
-// every calls fn every period until ctx ends.
-func every(ctx context.Context, period time.Duration, fn func()) {
-	tick := time.NewTicker(period)
-	defer tick.Stop()
-	for {
-		select {
-		case <-ctx.Done():
-			return
-		case <-tick.C:
-			fn()
-		}
-	}
+	reminders.Every(ctx, period, func() { f.look(ctx, orders, log) })
 }
 
 // look hands over the waited-for orders another instance finished.

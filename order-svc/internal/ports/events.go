@@ -2,6 +2,7 @@ package ports
 
 import (
 	"context"
+	"time"
 
 	"github.com/example/order-saga/contracts"
 	"github.com/example/order-saga/order-svc/internal/app"
@@ -14,6 +15,7 @@ import (
 // order is for, which stores an order published but not stored.
 type Events struct {
 	Record app.RecordStepHandler
+	GiveUp app.GiveUpOrderHandler
 }
 
 // Subscribe registers a handler for each event order-svc follows. The
@@ -24,24 +26,42 @@ func (e Events) Subscribe(r *pubsub.Router) {
 	pubsub.On(r, contracts.TypePaymentCompleted, e.paymentCompleted)
 	pubsub.On(r, contracts.TypePaymentFailed, e.paymentFailed)
 	pubsub.On(r, contracts.TypeStockReleased, e.stockReleased)
+	pubsub.On(r, contracts.TypePaymentRefunded, e.paymentRefunded)
+	pubsub.OnLetters(r, e.letter(r))
+}
+
+// letter handles a dead letter of an order: its event, when order-svc
+// follows its type, is recorded as a late delivery, and then the order,
+// if it is still open, is given up on at once. A poison event is left to
+// the service that refused it, which ends its order with the reason.
+func (e Events) letter(r *pubsub.Router) pubsub.LetterFunc {
+	return func(ctx context.Context, l pubsub.Letter) error {
+		if l.OrderID == "" || l.Poison != "" {
+			return nil
+		}
+		if err := r.Redeliver(ctx, l); err != nil && !pubsub.IsPoison(err) {
+			return err
+		}
+		return e.GiveUp.Handle(ctx, app.GiveUpOrder{OrderID: l.OrderID, EventType: l.Type})
+	}
 }
 
 func (e Events) stockReserved(ctx context.Context, ev contracts.StockReserved) error {
-	return e.record(ctx, ev.Header, order.Step{Kind: order.StockReserved, TotalCents: ev.TotalCents}, placement(ev.CustomerID, ev.Items))
+	return e.record(ctx, ev.Header, order.Step{Kind: order.StockReserved, TotalCents: ev.TotalCents}, placement(ev.CustomerID, ev.Items, ev.Deadline))
 }
 
 func (e Events) stockFailed(ctx context.Context, ev contracts.StockFailed) error {
-	return e.record(ctx, ev.Header, order.Step{Kind: order.StockFailed, Reason: ev.Reason}, placement(ev.CustomerID, ev.Items))
+	return e.record(ctx, ev.Header, order.Step{Kind: order.StockFailed, Reason: ev.Reason}, placement(ev.CustomerID, ev.Items, time.Time{}))
 }
 
 // placement is what stock-svc's answer says the order is for, or nil when
 // it does not say (a StockFailed for an order whose creation stock-svc
 // could not read).
-func placement(customerID string, items []contracts.Item) *app.Placement {
+func placement(customerID string, items []contracts.Item, deadline time.Time) *app.Placement {
 	if customerID == "" || len(items) == 0 {
 		return nil
 	}
-	p := &app.Placement{CustomerID: customerID, Items: make([]order.Item, len(items))}
+	p := &app.Placement{CustomerID: customerID, Items: make([]order.Item, len(items)), Deadline: deadline}
 	for i, it := range items {
 		p.Items[i] = order.Item(it)
 	}
@@ -58,6 +78,10 @@ func (e Events) paymentFailed(ctx context.Context, ev contracts.PaymentFailed) e
 
 func (e Events) stockReleased(ctx context.Context, ev contracts.StockReleased) error {
 	return e.record(ctx, ev.Header, order.Step{Kind: order.StockReleased}, nil)
+}
+
+func (e Events) paymentRefunded(ctx context.Context, ev contracts.PaymentRefunded) error {
+	return e.record(ctx, ev.Header, order.Step{Kind: order.PaymentRefunded, AmountCents: ev.AmountCents}, nil)
 }
 
 // record hands step s, reported by the event with header h, to the use

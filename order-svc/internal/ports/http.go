@@ -86,6 +86,8 @@ type orderView struct {
 	Status     order.Status     `json:"status"`
 	Reason     string           `json:"reason"`
 	TotalCents int64            `json:"totalCents"`
+	Deadline   time.Time        `json:"deadline,omitzero"`
+	Refunded   int64            `json:"refundedCents,omitempty"`
 	CreatedAt  time.Time        `json:"createdAt"`
 	UpdatedAt  time.Time        `json:"updatedAt"`
 	History    []transitionView `json:"history"`
@@ -108,7 +110,7 @@ type (
 func view(o order.Order) orderView {
 	v := orderView{
 		ID: o.ID, CustomerID: o.CustomerID, Status: o.Status, Reason: o.Reason, TotalCents: o.TotalCents,
-		CreatedAt: o.CreatedAt, UpdatedAt: o.UpdatedAt,
+		Deadline: o.Deadline, Refunded: o.RefundedCents, CreatedAt: o.CreatedAt, UpdatedAt: o.UpdatedAt,
 		Items: make([]itemView, len(o.Items)), History: make([]transitionView, len(o.History)),
 	}
 	for i, it := range o.Items {

@@ -42,7 +42,12 @@ func (s *flakyStore) GetState(ctx context.Context, store, key string, meta map[s
 
 type discardEvents struct{}
 
-func (discardEvents) OrderCreated(context.Context, order.Order) error { return nil }
+func (discardEvents) OrderCreated(context.Context, order.Order) error  { return nil }
+func (discardEvents) OrderCanceled(context.Context, order.Order) error { return nil }
+
+type discardDeadlines struct{}
+
+func (discardDeadlines) Add(context.Context, string, time.Time, int) error { return nil }
 
 // contradictions remembers the event types counted as contradicting.
 type contradictions struct {
@@ -53,6 +58,7 @@ type contradictions struct {
 func (*contradictions) OrderCreated()             {}
 func (*contradictions) OrderFinished(order.Order) {}
 func (*contradictions) OrderRedriven()            {}
+func (*contradictions) OrderExpired(string)       {}
 func (c *contradictions) EventContradicting(eventType string) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
@@ -75,9 +81,10 @@ func newOrderSvc() orderSvc {
 	tracker := app.Tracker{Orders: orders, Metrics: metrics, Log: log, Waiters: app.NewFinishWaiters()}
 	r := chi.NewRouter()
 	ports.HTTP{
-		Place: app.PlaceOrderHandler{Tracker: tracker, Claims: adapters.NewClaimRepository(store, contracts.OrderStore), Events: discardEvents{}, Now: time.Now},
-		Get:   app.GetOrderHandler{Orders: orders, Waiters: tracker.Waiters},
-		Log:   log,
+		Place: app.PlaceOrderHandler{Tracker: tracker, Claims: adapters.NewClaimRepository(store, contracts.OrderStore), Events: discardEvents{}, Now: time.Now,
+			Deadlines: discardDeadlines{}, Deadline: time.Minute},
+		Get: app.GetOrderHandler{Orders: orders, Waiters: tracker.Waiters},
+		Log: log,
 	}.Routes(r)
 	events := pubsub.NewRouter(contracts.PubSub, obs.NewMetrics(contracts.AppOrder), log)
 	ports.Events{Record: app.RecordStepHandler{Tracker: tracker}}.Subscribe(events)

@@ -15,7 +15,7 @@ import (
 
 func TestTheServiceFollowsItsTopicsAndExposesItsMetrics(t *testing.T) {
 	t.Parallel()
-	a, err := service.New(frame.Config{Name: contracts.AppOrder, DaprGRPCPort: 1, AppToken: "app", DaprToken: "dapr"})
+	a, err := service.New(frame.Config{Name: contracts.AppOrder, DaprGRPCPort: 1, AppToken: "app", DaprToken: "dapr", AdminToken: "admin"})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -37,10 +37,13 @@ func TestTheServiceFollowsItsTopicsAndExposesItsMetrics(t *testing.T) {
 	for _, s := range subs {
 		topics = append(topics, s.Topic)
 	}
-	if want := []string{contracts.TopicPayments, contracts.TopicStock}; !slices.Equal(topics, want) {
+	if want := []string{contracts.TopicDeadLetters, contracts.TopicPayments, contracts.TopicStock}; !slices.Equal(topics, want) {
 		t.Fatalf("subscribed to %v, want %v", topics, want)
 	}
-	if metrics := get("/metrics"); !strings.Contains(metrics, "saga_orders_created_total") {
-		t.Fatal("the business metrics are not exposed")
+	metrics := get("/metrics")
+	for _, name := range []string{"saga_orders_created_total", "saga_orders_expired_total", "saga_dead_letters_redriven_total"} {
+		if !strings.Contains(metrics, name) {
+			t.Fatalf("%s is not exposed", name)
+		}
 	}
 }

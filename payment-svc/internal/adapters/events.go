@@ -30,3 +30,16 @@ func (p EventPublisher) PaymentFailed(ctx context.Context, pay wallet.Payment) e
 		CustomerID: pay.CustomerID, Reason: pay.Reason,
 	})
 }
+
+// PaymentRefunded implements app.Events: the payment of a canceled order,
+// refunded or voided, with what went back to the wallet.
+func (p EventPublisher) PaymentRefunded(ctx context.Context, pay wallet.Payment) error {
+	at := pay.RefundedAt
+	if at.IsZero() {
+		at = pay.At
+	}
+	return p.Publisher.Publish(ctx, contracts.PaymentRefunded{
+		Header:     contracts.NewHeader(contracts.TypePaymentRefunded, pay.OrderID, at),
+		CustomerID: pay.CustomerID, AmountCents: pay.GivenBackCents(),
+	})
+}

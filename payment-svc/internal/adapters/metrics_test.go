@@ -24,21 +24,23 @@ func TestPaymentsAreCountedByStatusAndChargedCentsAreSummed(t *testing.T) {
 # HELP saga_payment_charged_cents_total Cents taken from wallets by completed payments.
 # TYPE saga_payment_charged_cents_total counter
 saga_payment_charged_cents_total 500
-# HELP saga_payments_total Payments recorded, by status (completed, failed).
+# HELP saga_payments_total Payments recorded, by status (completed, failed), and those of canceled orders refunded or voided.
 # TYPE saga_payments_total counter
 saga_payments_total{status="completed"} 2
 saga_payments_total{status="failed"} 1
+saga_payments_total{status="refunded"} 0
+saga_payments_total{status="voided"} 0
 `
 	if err := testutil.GatherAndCompare(shared.Registry, strings.NewReader(want), "saga_payment_charged_cents_total", "saga_payments_total"); err != nil {
 		t.Fatal(err)
 	}
 }
 
-func TestBothStatusesAreExposedBeforeAnyPayment(t *testing.T) {
+func TestEveryStatusIsExposedBeforeAnyPayment(t *testing.T) {
 	t.Parallel()
 	shared := obs.NewMetrics(contracts.AppPayment)
 	adapters.NewMetrics(shared)
-	if n, err := testutil.GatherAndCount(shared.Registry, "saga_payments_total"); err != nil || n != 2 {
-		t.Fatalf("%d series, err %v; want 2", n, err)
+	if n, err := testutil.GatherAndCount(shared.Registry, "saga_payments_total"); err != nil || n != 4 {
+		t.Fatalf("%d series, err %v; want 4", n, err)
 	}
 }

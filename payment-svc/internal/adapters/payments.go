@@ -17,23 +17,27 @@ type paymentRecord struct {
 	Reason      string    `json:"reason,omitempty"`
 	DecidedAt   time.Time `json:"decidedAt"`
 	DecisionSeq int64     `json:"decisionSeq"`
+	RefundSeq   int64     `json:"refundSeq,omitempty"`
+	RefundedAt  time.Time `json:"refundedAt,omitzero"`
 }
 
 func paymentFromRecord(r paymentRecord) wallet.Payment {
-	return wallet.PaymentOf(r.OrderID, r.CustomerID, wallet.Decision{
+	p := wallet.PaymentOf(r.OrderID, r.CustomerID, wallet.Decision{
 		Seq: r.DecisionSeq, Status: wallet.Status(r.Status), AmountCents: r.AmountCents, Reason: r.Reason, At: r.DecidedAt,
 	})
+	p.RefundSeq, p.RefundedAt = r.RefundSeq, r.RefundedAt
+	return p
 }
 
 func paymentToRecord(p wallet.Payment) paymentRecord {
 	return paymentRecord{
 		OrderID: p.OrderID, CustomerID: p.CustomerID, AmountCents: p.AmountCents, Status: string(p.Status),
-		Reason: p.Reason, DecidedAt: p.At, DecisionSeq: p.Seq,
+		Reason: p.Reason, DecidedAt: p.At, DecisionSeq: p.Seq, RefundSeq: p.RefundSeq, RefundedAt: p.RefundedAt,
 	}
 }
 
 // PaymentRepository keeps one payment record per order. A record, once
-// created, is never changed.
+// created, changes only when its order is canceled (see Update).
 type PaymentRepository struct {
 	store *statestore.Store[paymentRecord]
 }
@@ -63,4 +67,25 @@ func (r *PaymentRepository) Create(ctx context.Context, p wallet.Payment) (recor
 		return wallet.Payment{}, false, err
 	}
 	return paymentFromRecord(rec), created, nil
+}
+
+// Update implements app.Payments: it applies fn to the record of an order
+// and writes it when fn reports a change, and returns the record as it
+// stands. fn is not run when there is no record.
+func (r *PaymentRepository) Update(ctx context.Context, orderID string, fn func(p *wallet.Payment) (changed bool)) (wallet.Payment, error) {
+	var out wallet.Payment
+	err := r.store.Update(ctx, paymentKey(orderID), func(rec *paymentRecord, found bool) error {
+		if !found {
+			out = wallet.Payment{}
+			return statestore.ErrUnchanged
+		}
+		p := paymentFromRecord(*rec)
+		if !fn(&p) {
+			out = p
+			return statestore.ErrUnchanged
+		}
+		out, *rec = p, paymentToRecord(p)
+		return nil
+	})
+	return out, err
 }

@@ -16,6 +16,7 @@ type walletRecord struct {
 	BalanceCents int64                   `json:"balanceCents"`
 	LastSeq      int64                   `json:"lastSeq,omitempty"`
 	Charges      map[string]chargeRecord `json:"charges,omitempty"`
+	Refunds      map[string]chargeRecord `json:"refunds,omitempty"`
 }
 
 type chargeRecord struct {
@@ -27,25 +28,33 @@ type chargeRecord struct {
 }
 
 func walletFromRecord(r walletRecord) *wallet.Wallet {
-	var charges map[string]wallet.Decision
-	if len(r.Charges) > 0 {
-		charges = make(map[string]wallet.Decision, len(r.Charges))
-		for orderID, c := range r.Charges {
-			charges[orderID] = wallet.Decision{Seq: c.Seq, Status: wallet.Status(c.Status), AmountCents: c.AmountCents, Reason: c.Reason, At: c.At}
-		}
-	}
-	return wallet.Restore(r.BalanceCents, r.LastSeq, charges)
+	return wallet.Restore(r.BalanceCents, r.LastSeq, decisionsOf(r.Charges), decisionsOf(r.Refunds))
 }
 
 func walletToRecord(w *wallet.Wallet) walletRecord {
-	r := walletRecord{BalanceCents: w.BalanceCents(), LastSeq: w.LastSeq()}
-	if charges := w.Charges(); len(charges) > 0 {
-		r.Charges = make(map[string]chargeRecord, len(charges))
-		for orderID, d := range charges {
-			r.Charges[orderID] = chargeRecord{Seq: d.Seq, Status: string(d.Status), AmountCents: d.AmountCents, Reason: d.Reason, At: d.At}
-		}
+	return walletRecord{BalanceCents: w.BalanceCents(), LastSeq: w.LastSeq(), Charges: recordsOf(w.Charges()), Refunds: recordsOf(w.Refunds())}
+}
+
+func decisionsOf(records map[string]chargeRecord) map[string]wallet.Decision {
+	if len(records) == 0 {
+		return nil
 	}
-	return r
+	out := make(map[string]wallet.Decision, len(records))
+	for orderID, c := range records {
+		out[orderID] = wallet.Decision{Seq: c.Seq, Status: wallet.Status(c.Status), AmountCents: c.AmountCents, Reason: c.Reason, At: c.At}
+	}
+	return out
+}
+
+func recordsOf(decisions map[string]wallet.Decision) map[string]chargeRecord {
+	if len(decisions) == 0 {
+		return nil
+	}
+	out := make(map[string]chargeRecord, len(decisions))
+	for orderID, d := range decisions {
+		out[orderID] = chargeRecord{Seq: d.Seq, Status: string(d.Status), AmountCents: d.AmountCents, Reason: d.Reason, At: d.At}
+	}
+	return out
 }
 
 // WalletRepository keeps one wallet per customer, under its own key, so
@@ -96,7 +105,7 @@ func (r *WalletRepository) Update(ctx context.Context, customerID string, fn fun
 
 func (r *WalletRepository) restore(rec walletRecord, found bool) *wallet.Wallet {
 	if !found {
-		return wallet.Restore(r.opening, 0, nil)
+		return wallet.Restore(r.opening, 0, nil, nil)
 	}
 	return walletFromRecord(rec)
 }

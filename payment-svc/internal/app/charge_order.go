@@ -16,7 +16,13 @@ type ChargeOrder struct {
 	OrderID    string
 	CustomerID string
 	TotalCents int64
+	Deadline   time.Time // the order's; zero: none
 }
+
+// DeadlineExceeded is the reason of a payment refused because the order's
+// deadline passed before it was charged: order-svc cancels such an order,
+// so it is never charged.
+const DeadlineExceeded = "deadline exceeded"
 
 // ChargeOrderHandler charges each order exactly once, however often and
 // however concurrently its message is delivered.
@@ -53,6 +59,9 @@ func (h ChargeOrderHandler) Handle(ctx context.Context, cmd ChargeOrder) error {
 	if err != nil {
 		return err
 	}
+	if decision.Status == "" {
+		decision = wallet.Decision{Status: wallet.Failed, Reason: DeadlineExceeded, At: h.Now().UTC()}
+	}
 	recorded, created, err := h.Payments.Create(ctx, wallet.PaymentOf(cmd.OrderID, cmd.CustomerID, decision))
 	if err != nil {
 		return fmt.Errorf("record payment of order %s: %w", cmd.OrderID, err)
@@ -68,9 +77,13 @@ func (h ChargeOrderHandler) Handle(ctx context.Context, cmd ChargeOrder) error {
 	return h.announceAndSettle(ctx, log, recorded)
 }
 
-// decide takes the wallet's pending decision for the order, or makes one.
+// decide takes the wallet's pending decision for the order, or makes one;
+// none (the zero Decision) when the order's deadline passed.
 func (h ChargeOrderHandler) decide(ctx context.Context, cmd ChargeOrder) (wallet.Decision, error) {
 	at := h.Now()
+	if !cmd.Deadline.IsZero() && at.After(cmd.Deadline) {
+		return wallet.Decision{}, nil
+	}
 	var d wallet.Decision
 	err := h.Wallets.Update(ctx, cmd.CustomerID, func(w *wallet.Wallet) (changed bool, err error) {
 		d, changed, err = w.Charge(cmd.OrderID, cmd.TotalCents, at)
@@ -83,29 +96,44 @@ func (h ChargeOrderHandler) decide(ctx context.Context, cmd ChargeOrder) (wallet
 }
 
 // announceAndSettle publishes the recorded outcome, then drops the wallet's
-// copy of the decision, which the record now replaces.
+// copies of the decisions, which the record now replaces.
 func (h ChargeOrderHandler) announceAndSettle(ctx context.Context, log *slog.Logger, p wallet.Payment) error {
 	announce := h.Events.PaymentFailed
-	if p.Status == wallet.Completed {
+	switch p.Status {
+	case wallet.Completed:
 		announce = h.Events.PaymentCompleted
+	case wallet.Refunded, wallet.Voided:
+		announce = h.Events.PaymentRefunded
 	}
 	if err := announce(ctx, p); err != nil {
 		return err
 	}
+	return h.settle(ctx, log, p)
+}
+
+// settle drops the wallet's pending decisions for the order once its
+// record stands: a charge the record does not name is given back, and
+// the refund the record names is paid out (see Wallet.SettleRefund).
+func (h ChargeOrderHandler) settle(ctx context.Context, log *slog.Logger, p wallet.Payment) error {
 	if p.CustomerID == "" {
 		// Refused with no customer to charge: no wallet holds a decision.
 		return nil
 	}
-	var refunded int64
-	err := h.Wallets.Update(ctx, p.CustomerID, func(w *wallet.Wallet) (changed bool, err error) {
-		refunded, changed = w.Settle(p.OrderID, p.Seq)
-		return changed, nil
+	var lost, refunded int64
+	err := h.Wallets.Update(ctx, p.CustomerID, func(w *wallet.Wallet) (bool, error) {
+		var charged, paidOut bool
+		lost, charged = w.Settle(p.OrderID, p.Seq)
+		refunded, paidOut = w.SettleRefund(p.OrderID, p.RefundSeq)
+		return charged || paidOut, nil
 	})
 	if err != nil {
 		return fmt.Errorf("settle order %s: %w", p.OrderID, err)
 	}
+	if lost > 0 {
+		log.WarnContext(ctx, "a charge the record does not stand for was given back", "decision", p.Status, "refundedCents", lost)
+	}
 	if refunded > 0 {
-		log.WarnContext(ctx, "a second charge of the order was given back", "decision", p.Status, "refundedCents", refunded)
+		log.InfoContext(ctx, "payment refunded", "refundedCents", refunded)
 	}
 	return nil
 }

@@ -18,10 +18,14 @@ type Wallets interface {
 }
 
 // Payments keeps one record per order. Create keeps the first record of an
-// order and returns the one that stands.
+// order and returns the one that stands. Update applies fn to the record
+// of an order, writes it when fn reports a change, and returns the record
+// as it stands (the zero Payment when there is none); fn may run more
+// than once.
 type Payments interface {
 	Get(ctx context.Context, orderID string) (p wallet.Payment, found bool, err error)
 	Create(ctx context.Context, p wallet.Payment) (recorded wallet.Payment, created bool, err error)
+	Update(ctx context.Context, orderID string, fn func(p *wallet.Payment) (changed bool)) (wallet.Payment, error)
 }
 
 // Events announces the outcome of a payment, one method per event. The
@@ -30,9 +34,12 @@ type Payments interface {
 type Events interface {
 	PaymentCompleted(ctx context.Context, p wallet.Payment) error
 	PaymentFailed(ctx context.Context, p wallet.Payment) error
+	PaymentRefunded(ctx context.Context, p wallet.Payment) error
 }
 
-// Metrics is told of every payment when its record is created.
+// Metrics is told of every payment when its record is created, and when
+// the payment of a canceled order is refunded or voided.
 type Metrics interface {
 	PaymentRecorded(p wallet.Payment)
+	PaymentRefunded(p wallet.Payment)
 }

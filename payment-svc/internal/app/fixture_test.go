@@ -118,6 +118,10 @@ func (p *fakeEvents) PaymentFailed(_ context.Context, pay wallet.Payment) error 
 	return p.publish(contracts.TypePaymentFailed, pay)
 }
 
+func (p *fakeEvents) PaymentRefunded(_ context.Context, pay wallet.Payment) error {
+	return p.publish(contracts.TypePaymentRefunded, pay)
+}
+
 func (p *fakeEvents) publish(eventType string, pay wallet.Payment) error {
 	p.mu.Lock()
 	defer p.mu.Unlock()
@@ -158,6 +162,8 @@ func (m *fakeMetrics) PaymentRecorded(p wallet.Payment) {
 	defer m.mu.Unlock()
 	m.payments = append(m.payments, p)
 }
+
+func (m *fakeMetrics) PaymentRefunded(p wallet.Payment) { m.PaymentRecorded(p) }
 
 func (m *fakeMetrics) count(s wallet.Status) int {
 	m.mu.Lock()

@@ -25,7 +25,8 @@ func TestStockEvents(t *testing.T) {
 		{"a reservation without items is poison, and refused", func() contracts.StockReserved { e := valid; e.Items = nil; return e }(), true, 1},
 		{"a reservation that is not an object is poison", []int{1}, true, 0},
 		{"a stock failure is none of payment's business", contracts.StockFailed{Header: contracts.NewHeader(contracts.TypeStockFailed, "o1", valid.OccurredAt)}, false, 0},
-		{"a stock release is none of payment's business", contracts.StockReleased{Header: contracts.NewHeader(contracts.TypeStockReleased, "o1", valid.OccurredAt)}, false, 0},
+		{"a release after a failed payment needs nothing more", contracts.StockReleased{Header: contracts.NewHeader(contracts.TypeStockReleased, "o1", valid.OccurredAt), Items: valid.Items}, false, 0},
+		{"a release of a canceled order voids its payment, and says so", contracts.StockReleased{Header: contracts.NewHeader(contracts.TypeStockReleased, "o1", valid.OccurredAt), Items: valid.Items, CustomerID: "c1", Canceled: true}, false, 1},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -55,7 +55,7 @@ func newFixture(t *testing.T) *fixture {
 		Wallets: wallets, Payments: payments, Events: published, Metrics: noMetrics{}, Log: log,
 		Now: func() time.Time { return time.Date(2030, 1, 1, 0, 0, 0, 0, time.UTC) },
 	}
-	ports.Events{ChargeOrder: charge, RefuseCharge: app.RefuseChargeHandler{ChargeOrderHandler: charge}}.Subscribe(events)
+	ports.Events{ChargeOrder: charge, RefuseCharge: app.RefuseChargeHandler{ChargeOrderHandler: charge}, Undo: app.UndoPaymentHandler{ChargeOrderHandler: charge}}.Subscribe(events)
 	events.Mount(r)
 	return &fixture{handler: r, published: published}
 }
@@ -141,6 +141,7 @@ type recordingEvents struct {
 
 func (p *recordingEvents) PaymentCompleted(context.Context, wallet.Payment) error { return p.add() }
 func (p *recordingEvents) PaymentFailed(context.Context, wallet.Payment) error    { return p.add() }
+func (p *recordingEvents) PaymentRefunded(context.Context, wallet.Payment) error  { return p.add() }
 
 func (p *recordingEvents) add() error {
 	p.mu.Lock()
@@ -161,3 +162,4 @@ type noMetrics struct{}
 
 func (noMetrics) EventHandled(string, string, string, time.Duration) {}
 func (noMetrics) PaymentRecorded(wallet.Payment)                     {}
+func (noMetrics) PaymentRefunded(wallet.Payment)                     {}

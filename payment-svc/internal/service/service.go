@@ -32,6 +32,7 @@ func New(cfg frame.Config) (*frame.App, error) {
 	if err != nil {
 		return nil, err
 	}
+	a.KeepDeadLetters(contracts.PaymentStore, contracts.TopicPayments)
 	wallets, err := adapters.NewWalletRepository(a.Dapr, contracts.PaymentStore, opening)
 	if err != nil {
 		return nil, fmt.Errorf("PAYMENT_DEFAULT_BALANCE_CENTS=%d: %w", opening, err)
@@ -51,6 +52,6 @@ func New(cfg frame.Config) (*frame.App, error) {
 		Events:  adapters.EventPublisher{Publisher: pubsub.NewPublisher(a.Dapr, contracts.PubSub)},
 		Metrics: adapters.NewMetrics(a.Metrics), Log: a.Log, Now: time.Now,
 	}
-	ports.Events{ChargeOrder: charge, RefuseCharge: app.RefuseChargeHandler{ChargeOrderHandler: charge}}.Subscribe(a.Events)
+	ports.Events{ChargeOrder: charge, RefuseCharge: app.RefuseChargeHandler{ChargeOrderHandler: charge}, Undo: app.UndoPaymentHandler{ChargeOrderHandler: charge}}.Subscribe(a.Events)
 	return a, nil
 }

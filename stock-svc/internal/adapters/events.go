@@ -19,7 +19,7 @@ type EventPublisher struct {
 func (p EventPublisher) StockReserved(ctx context.Context, r inventory.Reservation) error {
 	return p.Publisher.Publish(ctx, contracts.StockReserved{
 		Header:     contracts.NewHeader(contracts.TypeStockReserved, r.OrderID, r.DecidedAt),
-		CustomerID: r.CustomerID, Items: itemsOf(r.Lines), TotalCents: r.TotalCents,
+		CustomerID: r.CustomerID, Items: itemsOf(r.Lines), TotalCents: r.TotalCents, Deadline: r.Deadline,
 	})
 }
 
@@ -35,6 +35,7 @@ func (p EventPublisher) StockFailed(ctx context.Context, r inventory.Reservation
 func (p EventPublisher) StockReleased(ctx context.Context, r inventory.Reservation) error {
 	return p.Publisher.Publish(ctx, contracts.StockReleased{
 		Header: contracts.NewHeader(contracts.TypeStockReleased, r.OrderID, r.SettledAt), Items: itemsOf(r.Lines),
+		CustomerID: r.CustomerID, Canceled: r.CanceledByOrder,
 	})
 }
 

@@ -39,7 +39,7 @@ func TestEachEventIsBuiltFromTheRecordOfItsOrder(t *testing.T) {
 		{"a refusal announces its reason and what the order was for, at the decision", func(ctx context.Context, p adapters.EventPublisher) error { return p.StockFailed(ctx, refused) },
 			`{"type":"StockFailed","eventId":"o2.StockFailed","orderId":"o2","occurredAt":"2030-01-02T03:04:05Z","reason":"unknown product kettle","customerId":"c1","items":[{"productId":"cup","quantity":2},{"productId":"kettle","quantity":1}]}`},
 		{"a release announces the units given back, at the release", func(ctx context.Context, p adapters.EventPublisher) error { return p.StockReleased(ctx, granted) },
-			`{"type":"StockReleased","eventId":"o1.StockReleased","orderId":"o1","occurredAt":"2030-01-02T03:04:06Z","items":[{"productId":"cup","quantity":2},{"productId":"kettle","quantity":1}]}`},
+			`{"type":"StockReleased","eventId":"o1.StockReleased","orderId":"o1","occurredAt":"2030-01-02T03:04:06Z","items":[{"productId":"cup","quantity":2},{"productId":"kettle","quantity":1}],"customerId":"c1"}`},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {

@@ -6,6 +6,7 @@ import (
 	"context"
 	"fmt"
 	"hash/fnv"
+	"maps"
 	"slices"
 
 	"github.com/example/order-saga/platform/statestore"
@@ -37,6 +38,7 @@ type productRecord struct {
 	Reserved   int                   `json:"reserved"`
 	Sold       int                   `json:"sold"`
 	Holds      map[string]holdRecord `json:"holds,omitempty"`
+	Returned   map[string]int        `json:"returned,omitempty"`
 	Deleted    bool                  `json:"deleted,omitempty"`
 	Revision   int64                 `json:"revision"`
 }
@@ -50,7 +52,7 @@ type holdRecord struct {
 func recordOf(p inventory.Product) productRecord {
 	r := productRecord{
 		ID: p.ID, Name: p.Name, PriceCents: p.PriceCents, Available: p.Available,
-		Reserved: p.Reserved, Sold: p.Sold, Deleted: p.Deleted, Revision: p.Revision,
+		Reserved: p.Reserved, Sold: p.Sold, Deleted: p.Deleted, Revision: p.Revision, Returned: maps.Clone(p.Returned),
 	}
 	if len(p.Holds) > 0 {
 		r.Holds = make(map[string]holdRecord, len(p.Holds))
@@ -66,7 +68,7 @@ func recordOf(p inventory.Product) productRecord {
 func (r productRecord) product() inventory.Product {
 	p := inventory.Product{
 		ID: r.ID, Name: r.Name, PriceCents: r.PriceCents, Available: r.Available,
-		Reserved: r.Reserved, Sold: r.Sold, Deleted: r.Deleted, Revision: r.Revision,
+		Reserved: r.Reserved, Sold: r.Sold, Deleted: r.Deleted, Revision: r.Revision, Returned: maps.Clone(r.Returned),
 	}
 	if len(r.Holds) > 0 {
 		p.Holds = make(map[string]inventory.Hold, len(r.Holds))

@@ -28,6 +28,8 @@ type reservationRecord struct {
 	Reason     string            `json:"reason,omitempty"`
 	DecidedAt  time.Time         `json:"decidedAt"`
 	SettledAt  time.Time         `json:"settledAt"`
+	Deadline   time.Time         `json:"deadline,omitzero"`
+	Canceled   bool              `json:"canceledByOrder,omitempty"`
 }
 
 type lineRecord struct {
@@ -39,6 +41,7 @@ func reservationRecordOf(r inventory.Reservation) reservationRecord {
 	rec := reservationRecord{
 		OrderID: r.OrderID, CustomerID: r.CustomerID, Status: string(r.Status), Holds: maps.Clone(r.Holds),
 		TotalCents: r.TotalCents, Reason: r.Reason, DecidedAt: r.DecidedAt, SettledAt: r.SettledAt,
+		Deadline: r.Deadline, Canceled: r.CanceledByOrder,
 	}
 	if r.Lines != nil {
 		rec.Lines = make([]lineRecord, len(r.Lines))
@@ -53,6 +56,7 @@ func (rec reservationRecord) reservation() inventory.Reservation {
 	r := inventory.Reservation{
 		OrderID: rec.OrderID, CustomerID: rec.CustomerID, Status: inventory.Status(rec.Status), Holds: maps.Clone(rec.Holds),
 		TotalCents: rec.TotalCents, Reason: rec.Reason, DecidedAt: rec.DecidedAt, SettledAt: rec.SettledAt,
+		Deadline: rec.Deadline, CanceledByOrder: rec.Canceled,
 	}
 	if rec.Lines != nil {
 		r.Lines = make([]inventory.Line, len(rec.Lines))
@@ -106,4 +110,23 @@ func (r *ReservationRepository) Update(ctx context.Context, orderID string, fn f
 		return nil
 	})
 	return rec, changed, found, err
+}
+
+// GetMany returns the records of the orders found among orderIDs.
+func (r *ReservationRepository) GetMany(ctx context.Context, orderIDs []string) (map[string]inventory.Reservation, error) {
+	keys := make([]string, len(orderIDs))
+	for i, id := range orderIDs {
+		keys[i] = reservationKey(id)
+	}
+	found, err := r.store.GetMany(ctx, keys)
+	if err != nil {
+		return nil, err
+	}
+	out := make(map[string]inventory.Reservation, len(found))
+	for i, key := range keys {
+		if rec, ok := found[key]; ok {
+			out[orderIDs[i]] = rec.reservation()
+		}
+	}
+	return out, nil
 }

@@ -4,6 +4,7 @@ package app
 
 import (
 	"context"
+	"time"
 
 	"github.com/example/order-saga/stock-svc/internal/domain/inventory"
 )
@@ -40,6 +41,16 @@ type Reservations interface {
 	// the order has no record. It returns the record as it stands, whether
 	// fn changed it, and whether there is one.
 	Update(ctx context.Context, orderID string, fn func(r *inventory.Reservation) (changed bool, err error)) (rec inventory.Reservation, changed, found bool, err error)
+	// GetMany returns the records found among orderIDs, by order id, in
+	// one read.
+	GetMany(ctx context.Context, orderIDs []string) (map[string]inventory.Reservation, error)
+}
+
+// Followups remembers, durably, when to look at a reservation again: a
+// while after its units were held, in case the payment's outcome never
+// arrives (see FollowHoldsHandler).
+type Followups interface {
+	Add(ctx context.Context, orderID string, at time.Time, attempt int) error
 }
 
 // Events publishes what the stock decided for an order. Each event of an

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"time"
 
 	"github.com/example/order-saga/contracts"
 	"github.com/example/order-saga/platform/faults"
@@ -17,6 +18,7 @@ type ReserveStock struct {
 	OrderID    string
 	CustomerID string
 	Lines      []inventory.Line
+	Deadline   time.Time // zero: none
 }
 
 // ReserveStockHandler holds the units of each order all-or-nothing, once,
@@ -44,6 +46,7 @@ func (h ReserveStockHandler) Handle(ctx context.Context, cmd ReserveStock) error
 	if err != nil {
 		return err
 	}
+	intent.Deadline = cmd.Deadline
 	rec, created, err := h.Reservations.Create(ctx, intent)
 	if err != nil {
 		return fmt.Errorf("record order %s: %w", cmd.OrderID, err)
@@ -61,6 +64,9 @@ func (h ReserveStockHandler) Handle(ctx context.Context, cmd ReserveStock) error
 			return err
 		}
 	}
+	if err := h.follow(ctx, rec); err != nil {
+		return err
+	}
 	faults.Crash(log, contracts.FaultStockBeforePublish)
 	return h.announce(ctx, rec)
 }
@@ -72,7 +78,12 @@ func (h ReserveStockHandler) decide(ctx context.Context, log *slog.Logger, rec i
 	ref := rand.Text()
 	holds := map[string]inventory.Hold{}
 	var refusal inventory.Refusal
-	for _, w := range rec.Wanted() {
+	wanted := rec.Wanted()
+	if rec.Late(h.Now()) {
+		// Its deadline passed: order-svc cancels it, so nothing is held.
+		refusal, wanted = inventory.Refusal{Reason: "deadline exceeded"}, nil
+	}
+	for _, w := range wanted {
 		var held inventory.Hold
 		p, err := h.Products.Update(ctx, w.ProductID, func(p *inventory.Product, found bool) (bool, error) {
 			var taken bool

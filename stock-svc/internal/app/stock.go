@@ -17,6 +17,10 @@ type Stock struct {
 	Metrics      Metrics
 	Log          *slog.Logger
 	Now          func() time.Time
+	// Followups and FollowAfter: each reservation granted is looked at
+	// again FollowAfter later (see FollowHoldsHandler).
+	Followups   Followups
+	FollowAfter time.Duration
 }
 
 // settle brings every product of an order in line with its record, the
@@ -46,10 +50,26 @@ func (s Stock) settle(ctx context.Context, rec inventory.Reservation) error {
 }
 
 // announce publishes the decision a record stands for, with the same
-// event on every delivery.
+// event on every delivery: what it came to once the order was canceled,
+// or else its decision.
 func (s Stock) announce(ctx context.Context, rec inventory.Reservation) error {
-	if rec.Granted() {
-		return s.Events.StockReserved(ctx, rec)
+	switch {
+	case !rec.Granted():
+		return s.Events.StockFailed(ctx, rec)
+	case rec.CanceledByOrder:
+		return s.Events.StockReleased(ctx, rec)
 	}
-	return s.Events.StockFailed(ctx, rec)
+	return s.Events.StockReserved(ctx, rec)
+}
+
+// follow has a granted reservation looked at again, in case the outcome
+// of its payment never arrives.
+func (s Stock) follow(ctx context.Context, rec inventory.Reservation) error {
+	if rec.Status != inventory.StatusReserved || s.Followups == nil {
+		return nil
+	}
+	if err := s.Followups.Add(ctx, rec.OrderID, s.Now().Add(s.FollowAfter), 0); err != nil {
+		return fmt.Errorf("follow order %s: %w", rec.OrderID, err)
+	}
+	return nil
 }

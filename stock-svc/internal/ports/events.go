@@ -17,6 +17,7 @@ type Events struct {
 	Reserve app.ReserveStockHandler
 	Refuse  app.RefuseOrderHandler
 	Settle  app.SettleStockHandler
+	Cancel  app.CancelOrderHandler
 }
 
 // Subscribe registers a handler for each event type on r.
@@ -26,6 +27,17 @@ func (e Events) Subscribe(r *pubsub.Router) {
 	pubsub.OnRefused(r, contracts.TypeOrderCreated, e.orderRefused)
 	pubsub.On(r, contracts.TypePaymentCompleted, e.paymentCompleted)
 	pubsub.On(r, contracts.TypePaymentFailed, e.paymentFailed)
+	pubsub.On(r, contracts.TypeOrderCanceled, e.orderCanceled)
+	// What settles or gives back units is handled again when it was given
+	// up on (by this service or another); a new order given up on is not:
+	// order-svc cancels it.
+	pubsub.OnLetters(r, func(ctx context.Context, l pubsub.Letter) error {
+		return r.Redeliver(ctx, l, contracts.TypePaymentCompleted, contracts.TypePaymentFailed, contracts.TypeOrderCanceled)
+	})
+}
+
+func (e Events) orderCanceled(ctx context.Context, ev contracts.OrderCanceled) error {
+	return e.Cancel.Handle(ctx, app.CancelOrder{OrderID: ev.OrderID, CustomerID: ev.CustomerID})
 }
 
 func (e Events) orderCreated(ctx context.Context, ev contracts.OrderCreated) error {
@@ -33,7 +45,7 @@ func (e Events) orderCreated(ctx context.Context, ev contracts.OrderCreated) err
 	for i, it := range ev.Items {
 		lines[i] = inventory.Line{ProductID: it.ProductID, Quantity: it.Quantity}
 	}
-	return e.Reserve.Handle(ctx, app.ReserveStock{OrderID: ev.OrderID, CustomerID: ev.CustomerID, Lines: lines})
+	return e.Reserve.Handle(ctx, app.ReserveStock{OrderID: ev.OrderID, CustomerID: ev.CustomerID, Lines: lines, Deadline: ev.Deadline})
 }
 
 func (e Events) orderRefused(ctx context.Context, ev pubsub.Refused) error {

@@ -47,9 +47,15 @@ type Order struct {
 	Status     Status
 	Reason     string // why it was CANCELED
 	TotalCents int64  // from StockReserved
-	CreatedAt  time.Time
-	UpdatedAt  time.Time
-	History    []Transition
+	// Deadline is when the order is canceled if it has not ended (zero:
+	// none, for orders placed before orders had one).
+	Deadline time.Time
+	// RefundedCents is what payment-svc gave back for an order canceled
+	// at its deadline.
+	RefundedCents int64
+	CreatedAt     time.Time
+	UpdatedAt     time.Time
+	History       []Transition
 	// Placed is false while the order is known only from later steps,
 	// which can arrive before the order's own creation is stored.
 	Placed bool
@@ -66,6 +72,13 @@ type Steps struct {
 	PaymentCompleted bool
 	PaymentFailed    bool
 	StockReleased    bool
+	// Expired: order-svc canceled the order, at its deadline or because
+	// one of its events was given up on (Reason says which); what the
+	// participants took is being undone.
+	Expired bool
+	// PaymentRefunded: payment-svc answered the cancellation, and no
+	// payment stands for the order.
+	PaymentRefunded bool
 	// Failure is the reason of the StockFailed or PaymentFailed seen (one
 	// run has at most one), kept until the order can be CANCELED: a
 	// refused payment seen before the reservation waits for it.

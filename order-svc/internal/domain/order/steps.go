@@ -1,6 +1,9 @@
 package order
 
-import "time"
+import (
+	"fmt"
+	"time"
+)
 
 // Kind names a saga step that order-svc learns of.
 type Kind int
@@ -12,14 +15,16 @@ const (
 	PaymentCompleted
 	PaymentFailed
 	StockReleased
+	PaymentRefunded
 )
 
 // Step is one saga step reported for an order.
 type Step struct {
-	Kind       Kind
-	At         time.Time
-	Reason     string
-	TotalCents int64 // set by StockReserved
+	Kind        Kind
+	At          time.Time
+	Reason      string
+	TotalCents  int64 // set by StockReserved
+	AmountCents int64 // set by PaymentRefunded
 }
 
 // Outcome is what recording a step did to an order.
@@ -52,6 +57,9 @@ func (o Outcome) String() string {
 // is Contradicting and leaves the order exactly as it was: the steps seen
 // first stand, so a final status, its reason and its total never change.
 func (o *Order) Record(orderID string, s Step) Outcome {
+	if o.Steps.Expired {
+		return o.recordAfterDeadline(s)
+	}
 	next := o.Steps
 	seen := next.mark(s.Kind)
 	if *seen {
@@ -92,6 +100,8 @@ func (s *Steps) mark(k Kind) *bool {
 		return &s.PaymentCompleted
 	case PaymentFailed:
 		return &s.PaymentFailed
+	case PaymentRefunded:
+		return &s.PaymentRefunded
 	default:
 		return &s.StockReleased
 	}
@@ -103,6 +113,8 @@ func (s *Steps) mark(k Kind) *bool {
 // paid, or reserved, refused and released, or a failed reservation alone.
 func (s Steps) possible() bool {
 	switch {
+	case s.PaymentRefunded:
+		return s.Expired
 	case s.StockFailed:
 		return !s.StockReserved && !s.PaymentCompleted && !s.PaymentFailed && !s.StockReleased
 	case s.PaymentCompleted:
@@ -121,6 +133,8 @@ func (o *Order) derive() Status {
 	switch {
 	case !o.Placed:
 		return ""
+	case o.Steps.Expired:
+		return Canceled
 	case o.Steps.StockFailed:
 		return Canceled
 	case !o.Steps.StockReserved:
@@ -139,11 +153,75 @@ func (o *Order) derive() Status {
 func (o *Order) transition(s Status, at time.Time) {
 	var reason string
 	if s == Canceled {
-		if o.Steps.Failure != "" {
+		// An order canceled by order-svc keeps the reason it was given.
+		if !o.Steps.Expired && o.Steps.Failure != "" {
 			o.Reason = o.Steps.Failure
 		}
 		reason = o.Reason
 	}
 	o.Status = s
 	o.History = append(o.History, Transition{Status: s, At: at, Reason: reason})
+}
+
+// DeadlineExceeded is the reason of an order canceled at its deadline.
+const DeadlineExceeded = "deadline exceeded"
+
+// Expire cancels the order because its deadline passed before it ended,
+// and tells whether that changed it: an order that ended, or expired
+// already, stays as it is. An order known by nothing yet (its creation
+// and every step of it were lost) expires all the same, so that whatever
+// arrives for it later finds it canceled.
+func (o *Order) Expire(orderID string, at time.Time) bool {
+	return o.GiveUp(orderID, at, DeadlineExceeded)
+}
+
+// GiveUp cancels the order for reason before its deadline, as Expire does
+// at it: one of its events was given up on, so the saga cannot finish it.
+func (o *Order) GiveUp(orderID string, at time.Time, reason string) bool {
+	if o.Status.Final() || o.Steps.Expired {
+		return false
+	}
+	o.Steps.Expired, o.Reason = true, reason
+	if o.ID == "" {
+		o.ID, o.CreatedAt = orderID, at
+	}
+	if o.UpdatedAt.Before(at) {
+		o.UpdatedAt = at
+	}
+	if o.Placed {
+		o.transition(Canceled, at)
+	}
+	return true
+}
+
+// Compensated tells whether both participants answered the cancellation
+// of an expired order: the stock refused it, or gave back what it held
+// or sold and the payment failed or was refunded (or voided).
+func (o *Order) Compensated() bool {
+	s := o.Steps
+	return s.Expired && (s.StockFailed || s.StockReleased && (s.PaymentFailed || s.PaymentRefunded))
+}
+
+// recordAfterDeadline applies a step to an expired order, which stays
+// CANCELED: a reservation or a payment arriving now contradicts it (the
+// saga undoes them), and what answers the cancellation is remembered. A
+// refund of money is shown in the history; UpdatedAt stays the time of
+// the cancellation, the last change of status.
+func (o *Order) recordAfterDeadline(s Step) Outcome {
+	if s.Kind == StockReserved || s.Kind == PaymentCompleted {
+		if *o.Steps.mark(s.Kind) {
+			return Unchanged
+		}
+		return Contradicting
+	}
+	seen := o.Steps.mark(s.Kind)
+	if *seen {
+		return Unchanged
+	}
+	*seen = true
+	if s.Kind == PaymentRefunded && s.AmountCents > 0 && o.Placed {
+		o.RefundedCents = s.AmountCents
+		o.History = append(o.History, Transition{Status: o.Status, At: s.At, Reason: fmt.Sprintf("payment refunded: %d cents", s.AmountCents)})
+	}
+	return Changed
 }

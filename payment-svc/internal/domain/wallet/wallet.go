@@ -32,6 +32,7 @@ type Wallet struct {
 	balanceCents int64
 	lastSeq      int64
 	charges      map[string]Decision
+	refunds      map[string]Decision
 }
 
 // New returns a wallet with an opening balance.
@@ -44,8 +45,49 @@ func New(balanceCents int64) (*Wallet, error) {
 
 // Restore rebuilds a wallet from storage. It trusts its input, which only
 // ever came from a wallet.
-func Restore(balanceCents, lastSeq int64, charges map[string]Decision) *Wallet {
-	return &Wallet{balanceCents: balanceCents, lastSeq: lastSeq, charges: maps.Clone(charges)}
+func Restore(balanceCents, lastSeq int64, charges, refunds map[string]Decision) *Wallet {
+	return &Wallet{balanceCents: balanceCents, lastSeq: lastSeq, charges: maps.Clone(charges), refunds: maps.Clone(refunds)}
+}
+
+// Refunds are the refund decisions not yet settled, by order id.
+func (w *Wallet) Refunds() map[string]Decision { return maps.Clone(w.refunds) }
+
+// DecideRefund decides to give back amountCents charged for an order,
+// without giving it yet: the money goes back when the payment record names
+// this decision (see SettleRefund). An order with a pending refund gets
+// that same decision back, and the wallet is unchanged.
+//
+// This is the charge's argument turned round: of two handlers that read
+// the payment COMPLETED, each decides, the record keeps the first
+// decision it is given, and only that decision is ever paid out.
+func (w *Wallet) DecideRefund(orderID string, amountCents int64, at time.Time) (d Decision, changed bool) {
+	if d, ok := w.refunds[orderID]; ok {
+		return d, false
+	}
+	d = Decision{Seq: w.lastSeq + 1, Status: Refunded, AmountCents: amountCents, At: at.UTC()}
+	w.lastSeq = d.Seq
+	if w.refunds == nil {
+		w.refunds = map[string]Decision{}
+	}
+	w.refunds[orderID] = d
+	return d, true
+}
+
+// SettleRefund drops the pending refund of an order whose payment record
+// names the refund decision recordedSeq (0: none), and gives the money
+// back when it is that decision. It returns the cents given back, and
+// whether there was a refund to drop.
+func (w *Wallet) SettleRefund(orderID string, recordedSeq int64) (refundedCents int64, changed bool) {
+	d, ok := w.refunds[orderID]
+	if !ok {
+		return 0, false
+	}
+	delete(w.refunds, orderID)
+	if d.Seq == recordedSeq {
+		w.balanceCents += d.AmountCents
+		return d.AmountCents, true
+	}
+	return 0, true
 }
 
 // BalanceCents is what the customer can still spend.

@@ -212,7 +212,7 @@ func namesBalance(err error) bool {
 func TestRestoreCopiesTheCharges(t *testing.T) {
 	t.Parallel()
 	charges := map[string]wallet.Decision{"o1": {Seq: 3, Status: wallet.Completed, AmountCents: 5}}
-	w := wallet.Restore(10, 3, charges)
+	w := wallet.Restore(10, 3, charges, nil)
 	w.Settle("o1", 3)
 	if _, ok := charges["o1"]; !ok {
 		t.Fatal("settling a restored wallet changed the map it was restored from")

@@ -45,6 +45,9 @@ type Product struct {
 	Sold       int
 	// Holds are the units held for orders not settled yet, by order id.
 	Holds map[string]Hold
+	// Returned are the units that came back from orders canceled after
+	// they were sold, by order id, so that each comes back once.
+	Returned map[string]int
 	// Deleted marks a product taken out of the catalog. It stays stored,
 	// so that a late write from a copy made before the deletion is refused
 	// by its ETag rather than bringing the product back.
@@ -151,6 +154,9 @@ func (p *Product) Hold(found bool, orderID, ref string, quantity int) (h Hold, t
 // A product with no hold for the order is left as it is, so settling
 // again, from any replica, changes nothing.
 func (p *Product) Settle(r Reservation) (sold int, changed bool) {
+	if r.Status == StatusReturned {
+		return 0, p.giveBack(r)
+	}
 	h, ok := p.Holds[r.OrderID]
 	if !ok {
 		return 0, false
@@ -169,6 +175,48 @@ func (p *Product) Settle(r Reservation) (sold int, changed bool) {
 	}
 	p.changed()
 	return sold, true
+}
+
+// giveBack brings back to Available what an order canceled after it was
+// sold (a RETURNED reservation) took of this product: a hold still here
+// goes back, and the units its standing hold sold come back from Sold,
+// once (Returned remembers the order).
+func (p *Product) giveBack(r Reservation) bool {
+	changed := false
+	h, held := p.Holds[r.OrderID]
+	standing := held && r.Holds[p.ID] == h.Ref
+	if held {
+		delete(p.Holds, r.OrderID)
+		p.Reserved -= h.Quantity
+		p.Available += h.Quantity
+		changed = true
+	}
+	if _, done := p.Returned[r.OrderID]; done || r.Holds[p.ID] == "" {
+		if changed {
+			p.changed()
+		}
+		return changed
+	}
+	units := 0
+	for _, w := range r.Wanted() {
+		if w.ProductID == p.ID {
+			units = w.Quantity
+		}
+	}
+	if standing {
+		// Never settled here as sold: its units went back just above.
+		units = h.Quantity
+	} else {
+		// The standing hold was settled as sold, the only way it leaves.
+		p.Sold -= units
+		p.Available += units
+	}
+	if p.Returned == nil {
+		p.Returned = map[string]int{}
+	}
+	p.Returned[r.OrderID] = units
+	p.changed()
+	return true
 }
 
 func (p *Product) changed() { p.Revision++ }

@@ -21,9 +21,17 @@ const (
 	StatusFailed Status = "FAILED"
 	// StatusSold: the order was paid and its units left the stock.
 	StatusSold Status = "SOLD"
-	// StatusReleased: the payment failed and the units went back.
+	// StatusReleased: the payment failed, or the order was canceled, and
+	// the units went back.
 	StatusReleased Status = "RELEASED"
+	// StatusReturned: the order was canceled after its units were sold,
+	// and they came back to the stock.
+	StatusReturned Status = "RETURNED"
 )
+
+// Canceled is the reason of an order refused because order-svc canceled
+// it before the stock decided.
+const Canceled = "order canceled"
 
 // Line is a quantity of one product.
 type Line struct {
@@ -36,8 +44,9 @@ type Line struct {
 // the units. It is the one place that says what the order got; every
 // handler of the order, whenever it comes, acts on what it records.
 //
-// It moves only forward: RESERVING to RESERVED or FAILED, and RESERVED to
-// SOLD or RELEASED. Each move is one ETag-checked write, so of two
+// It moves only forward: RESERVING to RESERVED or FAILED, RESERVED to
+// SOLD or RELEASED, and SOLD to RETURNED when order-svc cancels an order
+// it never saw paid. Each move is one ETag-checked write, so of two
 // handlers that decide apart, the first to write decides.
 type Reservation struct {
 	OrderID    string
@@ -51,6 +60,11 @@ type Reservation struct {
 	Reason     string
 	DecidedAt  time.Time
 	SettledAt  time.Time
+	// Deadline is the order's: no unit is held for it after that.
+	Deadline time.Time
+	// CanceledByOrder: order-svc canceled the order (OrderCanceled), and
+	// what it held or sold went back for that.
+	CanceledByOrder bool
 }
 
 // NewReservation returns the intent to hold the units of an order. An
@@ -100,7 +114,7 @@ func (r Reservation) Decided() bool { return r.Status != StatusReserving }
 
 // Granted tells whether the order got its units, whatever became of them.
 func (r Reservation) Granted() bool {
-	return r.Status == StatusReserved || r.Status == StatusSold || r.Status == StatusReleased
+	return r.Status == StatusReserved || r.Status == StatusSold || r.Status == StatusReleased || r.Status == StatusReturned
 }
 
 // Settled tells whether the order holds no unit any more: refused, sold
@@ -155,4 +169,29 @@ func (r *Reservation) settle(to Status, at time.Time) bool {
 	}
 	r.Status, r.SettledAt = to, at
 	return true
+}
+
+// Cancel applies order-svc's cancellation of the order, and tells whether
+// that changed the record: an order not decided yet is refused, one
+// reserved is released, one sold has its units returned; one refused or
+// released already only notes the cancellation.
+func (r *Reservation) Cancel(at time.Time) bool {
+	if r.CanceledByOrder {
+		return false
+	}
+	r.CanceledByOrder = true
+	switch r.Status {
+	case StatusReserving:
+		r.Status, r.Reason, r.DecidedAt = StatusFailed, Canceled, at
+	case StatusReserved:
+		r.Status, r.SettledAt = StatusReleased, at
+	case StatusSold:
+		r.Status, r.SettledAt = StatusReturned, at
+	}
+	return true
+}
+
+// Late tells whether the order's deadline passed at now: it is not held.
+func (r Reservation) Late(now time.Time) bool {
+	return !r.Deadline.IsZero() && now.After(r.Deadline)
 }
