@@ -15,11 +15,11 @@ import (
 // to, and how daprd 1.18 and the Dapr scheduler say so.
 
 // subscriptions are the topics each service subscribes to (the events its
-// handlers take), which its sidecar must report.
+// handlers take, and the dead letters), which its sidecar must report.
 var subscriptions = map[string][]string{
-	orderSvc:   {"payments", "stock"},
-	stockSvc:   {"orders", "payments"},
-	paymentSvc: {"stock"},
+	orderSvc:   {"deadletters", "payments", "stock"},
+	stockSvc:   {"deadletters", "orders", "payments"},
+	paymentSvc: {"deadletters", "stock"},
 }
 
 var (

@@ -156,10 +156,12 @@ const (
 //     level); only those that report an error or a failure count, the
 //     others (no config file given, and the like) are shown, not counted.
 //
-// Four error lines of daprd are tolerated, once the sidecar has begun to
-// shut down (unackedAtShutdown). The Redis pub/sub component hands over
-// the messages it had already read after the sidecar has stopped its
-// subscriptions, and reports each one refused ("subscription is closed");
+// Five error lines of daprd are tolerated, once the sidecar has begun to
+// shut down (unackedAtShutdown). Its stream to the Dapr scheduler is
+// closed by the shutdown itself, and reported so. The Redis pub/sub
+// component hands over the messages it had already read after the sidecar
+// has stopped its subscriptions, and reports each one refused
+// ("subscription is closed");
 // or, with daprd 1.18 (components-contrib 1.18), a message whose delivery
 // was under way when the subscription's context ended is reported cut
 // short ("context canceled"), and processMessage (pubsub/redis/redis.go)
@@ -219,8 +221,9 @@ func judge(containerName string, lines []string) []verdict {
 // subscriptions stop under it at shutdown: a stream entry it read but could
 // no longer deliver, or whose delivery was cut short (either way it stays
 // pending, and another consumer claims it), or the pending list's read or
-// claim, which runs every redeliverInterval, cut short.
-var unackedAtShutdown = regexp.MustCompile(`msg="(Error processing Redis message [0-9]+-[0-9]+: (subscription is closed|context canceled)|error (retrieving|claiming) pending Redis messages: context canceled)"`)
+// claim, which runs every redeliverInterval, cut short; and what the
+// sidecar logs when the shutdown closes its stream to the scheduler.
+var unackedAtShutdown = regexp.MustCompile(`msg="(Error processing Redis message [0-9]+-[0-9]+: (subscription is closed|context canceled)|error (retrieving|claiming) pending Redis messages: context canceled|Scheduler stream disconnected: rpc error: code = Canceled desc = context canceled)"`)
 
 var (
 	daprError   = regexp.MustCompile(`\blevel=(error|fatal|panic)\b|"level":"(error|fatal|panic)"`)
@@ -312,9 +315,10 @@ func TestTheLogJudgeExcusesOnlyTheShutdownsOwnLines(t *testing.T) {
 		failed   = `time="t" level=error msg="Error processing Redis message 1-0: rpc error: code = Unknown" app_id=stock-svc`
 		other    = `time="t" level=error msg="error retrieving pending Redis messages: dial tcp: i/o timeout" app_id=stock-svc`
 		shutdown = `time="t" level=info msg="Received signal 'terminated'; beginning shutdown" app_id=stock-svc`
+		stream   = `time="t" level=error msg="Scheduler stream disconnected: rpc error: code = Canceled desc = context canceled" app_id=stock-svc`
 	)
-	got := judge("daprd", []string{cut, claim, refused, stopped, shutdown, cut, claim, refused, stopped, failed, other})
-	want := []verdict{failure, failure, failure, failure, fine, tolerated, tolerated, tolerated, tolerated, failure, failure}
+	got := judge("daprd", []string{cut, claim, refused, stopped, stream, shutdown, cut, claim, refused, stopped, stream, failed, other})
+	want := []verdict{failure, failure, failure, failure, failure, fine, tolerated, tolerated, tolerated, tolerated, tolerated, failure, failure}
 	if !slices.Equal(got, want) {
 		t.Errorf("judge = %v, want %v", got, want)
 	}

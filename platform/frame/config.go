@@ -92,8 +92,11 @@ func (c Config) check() error {
 }
 
 // RequireAdminToken refuses to start a service whose admin routes would
-// have no token.
+// have no token, after the tokens every service needs (see check).
 func (c Config) RequireAdminToken() error {
+	if err := c.check(); err != nil {
+		return err
+	}
 	if c.AdminToken == "" {
 		return errors.New("ADMIN_TOKEN is not set: the admin routes would be open to anyone")
 	}

@@ -78,7 +78,20 @@ func TestAServiceWithoutItsTokensDoesNotStart(t *testing.T) {
 			t.Errorf("%+v: started", cfg)
 		}
 	}
-	if err := (frame.Config{}).RequireAdminToken(); err == nil {
-		t.Error("no admin token was accepted")
+	// The admin token is asked for after the tokens every service needs.
+	for _, tc := range []struct {
+		cfg  frame.Config
+		want string
+	}{
+		{frame.Config{}, "APP_API_TOKEN is not set"},
+		{frame.Config{AppToken: "a"}, "DAPR_API_TOKEN is not set"},
+		{frame.Config{AppToken: "a", DaprToken: "d"}, "ADMIN_TOKEN is not set"},
+	} {
+		if err := tc.cfg.RequireAdminToken(); err == nil || !strings.Contains(err.Error(), tc.want) {
+			t.Errorf("%+v: %v, want %q", tc.cfg, err, tc.want)
+		}
+	}
+	if err := (frame.Config{AppToken: "a", DaprToken: "d", AdminToken: "x"}).RequireAdminToken(); err != nil {
+		t.Errorf("every token given: %v", err)
 	}
 }
