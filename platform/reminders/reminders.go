@@ -2,7 +2,7 @@
 // own state store, ids that fall due at a time, and hands them back to the
 // service once they are due, whatever restarted meanwhile.
 //
-// An id is added to the slot of its due time (a quarter of a second) in
+// An id is added to the slot of its due time (half a second) in
 // one of a few shards, so that the replicas of a service rarely write the
 // same key, and the store's group commit gathers the adds of one slot into
 // one write. Every replica sweeps: it reads the slots from the cursor
@@ -52,14 +52,12 @@ type Handler func(ctx context.Context, due []Due, now time.Time) (again []Later,
 const (
 	// Slot is how long a slot spans: an id is handed over at most a slot
 	// after its due time, plus Settle and the sweep's period.
-	Slot = 250 * time.Millisecond
+	Slot = 500 * time.Millisecond
 	// Shards is how many keys a slot spreads over.
-	Shards = 8
+	Shards = 4
 	// Settle is how long a sweep leaves a slot alone after its end, so
 	// that an add still in flight lands before the slot is read.
 	Settle = time.Second
-	// maxSlotsPerSweep bounds one sweep; the next one goes on from there.
-	maxSlotsPerSweep = 240
 	// firstLookBack is where the first sweep of a store starts, when no
 	// cursor is stored yet.
 	firstLookBack = time.Minute
@@ -169,21 +167,59 @@ func (r *Reminders) Sweep(ctx context.Context) (int, error) {
 	if !found {
 		swept = slotOf(now.Add(-firstLookBack))
 	}
-	last := min(slotOf(now.Add(-Settle))-1, swept+maxSlotsPerSweep)
+	end := min(slotOf(now.Add(-Settle))-1, swept+readsPerSweep*slotsPerRead)
 	handed := 0
-	for slot := swept + 1; slot <= last; slot++ {
-		n, err := r.sweepSlot(ctx, slot, now)
+	for from := swept + 1; from <= end; from += slotsPerRead {
+		n, err := r.sweepSlots(ctx, from, min(from+slotsPerRead-1, end), now)
 		handed += n
 		if err != nil {
 			return handed, err
 		}
-		// The cursor moves past each slot that had ids, so that a sweep
-		// that fails later does not hand them over again, and once past
-		// the empty ones at the end.
-		if n > 0 || slot == last {
-			if err := r.moveCursor(ctx, slot); err != nil {
-				return handed, err
+	}
+	return handed, nil
+}
+
+// slotsPerRead is how many slots one read of the store covers, as many
+// keys times Shards; readsPerSweep bounds a sweep that catches up (150 s
+// of slots), the next one going on from there.
+const (
+	slotsPerRead  = 40
+	readsPerSweep = 15
+)
+
+// sweepSlots hands over the ids of the slots from first to last, read in
+// one call, slot by slot.
+func (r *Reminders) sweepSlots(ctx context.Context, first, last int64, now time.Time) (int, error) {
+	var keys []string
+	for slot := first; slot <= last; slot++ {
+		for shard := range Shards {
+			keys = append(keys, r.slotKey(slot, shard))
+		}
+	}
+	slots, err := r.slots.GetMany(ctx, keys)
+	if err != nil {
+		return 0, err
+	}
+	handed := 0
+	for slot := first; slot <= last; slot++ {
+		attempts := map[string]int{}
+		for shard := range Shards {
+			for id, n := range slots[r.slotKey(slot, shard)] {
+				attempts[id] = max(attempts[id], n)
 			}
+		}
+		if len(attempts) == 0 && slot < last {
+			continue
+		}
+		if err := r.handOver(ctx, attempts, now); err != nil {
+			return handed, err
+		}
+		handed += len(attempts)
+		// The cursor moves past each slot that had ids, so that a sweep
+		// that fails later does not hand them over again, and past the
+		// empty ones at the end of each read.
+		if err := r.moveCursor(ctx, slot); err != nil {
+			return handed, err
 		}
 	}
 	return handed, nil
@@ -201,26 +237,9 @@ func (r *Reminders) moveCursor(ctx context.Context, slot int64) error {
 	})
 }
 
-// sweepSlot hands over the ids of one slot, and adds those to remind of
-// again.
-func (r *Reminders) sweepSlot(ctx context.Context, slot int64, now time.Time) (int, error) {
-	keys := make([]string, Shards)
-	for i := range keys {
-		keys[i] = r.slotKey(slot, i)
-	}
-	found, err := r.slots.GetMany(ctx, keys)
-	if err != nil {
-		return 0, err
-	}
-	attempts := map[string]int{}
-	for _, ids := range found {
-		for id, n := range ids {
-			attempts[id] = max(attempts[id], n)
-		}
-	}
-	if len(attempts) == 0 {
-		return 0, nil
-	}
+// handOver hands the ids of a slot to the handler, with their attempts,
+// and adds those to remind of again.
+func (r *Reminders) handOver(ctx context.Context, attempts map[string]int, now time.Time) error {
 	due := make([]Due, 0, len(attempts))
 	for id, n := range attempts {
 		due = append(due, Due{ID: id, Attempt: n})
@@ -228,15 +247,15 @@ func (r *Reminders) sweepSlot(ctx context.Context, slot int64, now time.Time) (i
 	for batch := range slices.Chunk(due, MaxBatch) {
 		again, err := r.handle(ctx, batch, now)
 		if err != nil {
-			return 0, err
+			return err
 		}
 		for _, l := range again {
 			if err := r.Add(ctx, l.ID, l.At, l.Attempt); err != nil {
-				return 0, err
+				return err
 			}
 		}
 	}
-	return len(due), nil
+	return nil
 }
 
 // MaxBatch bounds the ids handed over at once, so that a handler reads

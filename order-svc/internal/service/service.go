@@ -75,7 +75,7 @@ const DefaultDeadline = 2 * time.Minute
 // is announced again: 2 s after the first time, doubling up to 16 s, so
 // that a participant that comes back undoes its part within 20 s.
 const (
-	SweepEvery        = 500 * time.Millisecond
+	SweepEvery        = 2 * time.Second
 	CancelAgainAfter  = 2 * time.Second
 	CancelAgainAtMost = 16 * time.Second
 )

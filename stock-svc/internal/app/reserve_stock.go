@@ -64,11 +64,13 @@ func (h ReserveStockHandler) Handle(ctx context.Context, cmd ReserveStock) error
 			return err
 		}
 	}
-	if err := h.follow(ctx, rec); err != nil {
+	faults.Crash(log, contracts.FaultStockBeforePublish)
+	if err := h.announce(ctx, rec); err != nil {
 		return err
 	}
-	faults.Crash(log, contracts.FaultStockBeforePublish)
-	return h.announce(ctx, rec)
+	// After the announcement, off the saga's path: a failure here asks
+	// for the order again, which announces it again and follows it then.
+	return h.follow(ctx, rec)
 }
 
 // decide holds the units of each product the order wants, then writes the

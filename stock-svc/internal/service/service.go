@@ -74,5 +74,5 @@ func New(cfg frame.Config) (*frame.App, error) {
 const (
 	FollowAfter  = 10 * time.Second
 	FollowAtMost = 16 * time.Second
-	SweepEvery   = 500 * time.Millisecond
+	SweepEvery   = 2 * time.Second
 )
