@@ -49,9 +49,11 @@ func (a api) letters(inst string) []letterView {
 // an order's creation (the product it wants is stored unreadable) until it
 // gives up on it: the order ends, and the creation is dead-lettered.
 // order-svc, the owner of the orders topic, keeps the letter, counts it
-// and lists it to the admin alone; once the product is readable again,
-// the letter is sent again on request, once, and the stock, which refused
-// the order, holds nothing for it.
+// and lists it to the admin alone, even though it cannot store letters at
+// first (their counter is unreadable) for longer than the sidecar's
+// retries; once the product is readable again, the letter is sent again
+// on request, once, and the stock, which refused the order, holds nothing
+// for it.
 func TestAnEventGivenUpOnIsKeptListedAndSentAgainOnce(t *testing.T) {
 	s := ownStack(t, stack.Options{})
 	a := newAPI(t, s)
@@ -67,7 +69,25 @@ func TestAnEventGivenUpOnIsKeptListedAndSentAgainOnce(t *testing.T) {
 	if err := rc.HSet(context.Background(), key, "data", "not a product", "version", "7").Err(); err != nil {
 		t.Fatal(err)
 	}
+	counter := contracts.AppOrder + "||deadletters-count"
+	if err := rc.HSet(context.Background(), counter, "data", "not a number", "version", "3").Err(); err != nil {
+		t.Fatal(err)
+	}
 	placed := a.placeOrder(c, item{ProductID: prod, Quantity: 2})
+	// The sidecar retries a delivery 9 times in all, a second apart, then
+	// publishes the letter to the dead letters again: more failures than
+	// that mean the letter came round again.
+	eventually(t, 40*time.Second, func() error {
+		n := metricSum(t, s, contracts.AppOrder, "saga_events_handled_total{", `topic="deadletters"`, `outcome="retry"`)
+		if n < 12 {
+			return fmt.Errorf("order-svc failed to keep the letter %d times", n)
+		}
+		return nil
+	}, "the letter not kept, past the sidecar's retries")
+	if err := rc.Del(context.Background(), counter).Err(); err != nil {
+		t.Fatal(err)
+	}
+	// Kept at last, the letter ends its order at once.
 	if o := a.finalOrder(placed.ID); o.Status != "CANCELED" {
 		t.Fatalf("order %s %q, want CANCELED", o.Status, o.Reason)
 	}

@@ -193,7 +193,7 @@ func (a *App) NeedsScheduler() *jobs.Scheduler {
 // (see deadletters.Letters): the service must have one.
 func (a *App) KeepDeadLetters(store, topic string) *deadletters.Letters {
 	letters := deadletters.New(a.Dapr, store, topic, pubsub.NewPublisher(a.Dapr, contracts.PubSub), a.Metrics.Registry, time.Now)
-	pubsub.OnLetters(a.Events, letters.Keep)
+	pubsub.KeepLetters(a.Events, letters.Keep)
 	letters.Routes(a.Router, a.Config.AdminToken, a.Log)
 	return letters
 }

@@ -28,17 +28,35 @@ type Letter struct {
 // sidecar's retries last.
 type LetterFunc func(ctx context.Context, l Letter) error
 
+// KeepLetters subscribes to the dead-letter topic and hands every letter
+// to fn first, which keeps it: a letter fn fails on is asked for again
+// for as long as it fails, so that none is lost. Past the sidecar's
+// retries the sidecar publishes it to the dead-letter topic once more
+// (the subscription's own dead-letter topic), and it comes round again a
+// few seconds later, to every service, until it is kept.
+func KeepLetters(r *Router, fn LetterFunc) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.subscribeLettersLocked()
+	r.keepers = append(r.keepers, fn)
+}
+
 // OnLetters subscribes to the dead-letter topic and hands every letter to
-// fn, after the functions registered before it. The subscription has no
-// dead-letter topic of its own: a letter its functions keep failing on is
-// dropped once the sidecar's retries are over, and never comes round again.
+// fn, once it is kept (KeepLetters), after the functions registered before
+// it. What fn does is done again when it fails, for GiveUpAfter; past
+// that the letter is given up on for fn, and what the letter's event left
+// undone is left to the deadline of its order and to the followups.
 func OnLetters(r *Router, fn LetterFunc) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
+	r.subscribeLettersLocked()
+	r.letters = append(r.letters, fn)
+}
+
+func (r *Router) subscribeLettersLocked() {
 	if r.routes[contracts.TopicDeadLetters] == nil {
 		r.routes[contracts.TopicDeadLetters] = map[string]handler{}
 	}
-	r.letters = append(r.letters, fn)
 }
 
 // Redeliver hands the event of a letter to the handler registered for
@@ -58,9 +76,9 @@ func (r *Router) Redeliver(ctx context.Context, l Letter, types ...string) error
 	return h[l.Type](ctx, l.Data)
 }
 
-// handleLetter takes one letter through the letter functions, and returns
-// its outcome: success, or retry; a letter is never dropped to the
-// dead-letter topic it came from.
+// handleLetter takes one letter through the keepers and then the letter
+// functions, and returns its outcome: success, or retry; a letter is
+// never dropped, which would publish it to the dead-letter topic again.
 func (r *Router) handleLetter(ctx context.Context, ce cloudEvent, err error, start time.Time) string {
 	if err != nil {
 		r.log.WarnContext(ctx, "unreadable dead letter dropped", "cloudEventId", ce.ID, "error", err)
@@ -70,12 +88,20 @@ func (r *Router) handleLetter(ctx context.Context, ce cloudEvent, err error, sta
 	l := letterOf(ce)
 	ctx = obs.WithTraceParent(ctx, ce.TraceParent)
 	r.mu.RLock()
-	fns := r.letters
+	keepers, fns := r.keepers, r.letters
 	r.mu.RUnlock()
-	for _, fn := range fns {
+	for _, fn := range keepers {
 		if err = fn(ctx, l); err != nil {
 			break
 		}
+	}
+	if err == nil {
+		for _, fn := range fns {
+			if err = fn(ctx, l); err != nil {
+				break
+			}
+		}
+		err = r.failing.giveUp(contracts.TopicDeadLetters+"/"+ce.ID, err, time.Now())
 	}
 	outcome := OutcomeSuccess
 	switch {

@@ -10,6 +10,7 @@ import (
 	"net/http/httptest"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/go-chi/chi/v5"
 
@@ -38,7 +39,7 @@ func TestADeadLetterIsHandedOverAndNeverDroppedBackToItsTopic(t *testing.T) {
 			delivered := 0
 			pubsub.On(r, contracts.TypeOrderCreated, func(context.Context, contracts.OrderCreated) error { delivered++; return nil })
 			var kept []pubsub.Letter
-			pubsub.OnLetters(r, func(_ context.Context, l pubsub.Letter) error {
+			pubsub.KeepLetters(r, func(_ context.Context, l pubsub.Letter) error {
 				kept = append(kept, l)
 				return tc.keepFails
 			})
@@ -62,11 +63,11 @@ func TestADeadLetterIsHandedOverAndNeverDroppedBackToItsTopic(t *testing.T) {
 	}
 }
 
-func TestTheDeadLetterSubscriptionHasNoDeadLetterTopic(t *testing.T) {
+func TestALetterNotKeptComesRoundAgainThroughItsOwnTopic(t *testing.T) {
 	t.Parallel()
 	r := pubsub.NewRouter("pubsub", newOutcomes(), slog.New(slog.NewTextHandler(io.Discard, nil)))
 	pubsub.On(r, contracts.TypeOrderCreated, func(context.Context, contracts.OrderCreated) error { return nil })
-	pubsub.OnLetters(r, func(context.Context, pubsub.Letter) error { return nil })
+	pubsub.KeepLetters(r, func(context.Context, pubsub.Letter) error { return nil })
 	mux := chi.NewRouter()
 	r.Mount(mux)
 	rec := httptest.NewRecorder()
@@ -78,7 +79,7 @@ func TestTheDeadLetterSubscriptionHasNoDeadLetterTopic(t *testing.T) {
 	if err := json.Unmarshal(rec.Body.Bytes(), &subs); err != nil {
 		t.Fatal(err)
 	}
-	want := map[string]string{contracts.TopicDeadLetters: "", contracts.TopicOrders: contracts.TopicDeadLetters}
+	want := map[string]string{contracts.TopicDeadLetters: contracts.TopicDeadLetters, contracts.TopicOrders: contracts.TopicDeadLetters}
 	if len(subs) != 2 {
 		t.Fatalf("subscriptions %+v, want %v", subs, want)
 	}
@@ -86,5 +87,29 @@ func TestTheDeadLetterSubscriptionHasNoDeadLetterTopic(t *testing.T) {
 		if dl, ok := want[s.Topic]; !ok || s.DeadLetterTopic != dl {
 			t.Fatalf("subscriptions %+v, want %v", subs, want)
 		}
+	}
+}
+
+func TestALetterThatKeepsFailingAfterItIsKeptIsGivenUpOnAndNotAskedForAgain(t *testing.T) {
+	t.Parallel()
+	r := pubsub.NewRouter("pubsub", newOutcomes(), slog.New(slog.NewTextHandler(io.Discard, nil)))
+	pubsub.KeepLetters(r, func(context.Context, pubsub.Letter) error { return nil })
+	pubsub.OnLetters(r, func(context.Context, pubsub.Letter) error { return errors.New("store down") })
+	mux := chi.NewRouter()
+	r.Mount(mux)
+	deliver := func() string {
+		rec := httptest.NewRecorder()
+		mux.ServeHTTP(rec, httptest.NewRequest(http.MethodPost, "/events/deadletters", strings.NewReader(`{"id":"o1.OrderCreated","data":`+created+`}`)))
+		return rec.Body.String()
+	}
+	if got := deliver(); got != `{"status":"RETRY"}` {
+		t.Fatalf("first failure answered %s, want RETRY", got)
+	}
+	deadline := time.Now().Add(2 * pubsub.GiveUpAfter)
+	for deliver() != `{"status":"SUCCESS"}` {
+		if time.Now().After(deadline) {
+			t.Fatalf("still asked for again %s after the first failure", 2*pubsub.GiveUpAfter)
+		}
+		<-time.After(100 * time.Millisecond)
 	}
 }

@@ -67,6 +67,7 @@ type Router struct {
 	refusals map[string]RefusedFunc        // event type → what ends its order
 	bulk     int                           // most messages per delivery; 0: one
 	failing  failures
+	keepers  []LetterFunc // see KeepLetters
 	letters  []LetterFunc // see OnLetters
 }
 
@@ -241,9 +242,6 @@ func (r *Router) subscriptions(w http.ResponseWriter, _ *http.Request) {
 	subs := []subscription{}
 	for _, t := range r.Topics() {
 		sub := subscription{PubsubName: r.pubsub, Topic: t, Route: route(t), DeadLetterTopic: contracts.TopicDeadLetters}
-		if t == contracts.TopicDeadLetters {
-			sub.DeadLetterTopic = "" // see OnLetters
-		}
 		if bulk > 0 {
 			sub.Route = bulkRoute(t)
 			sub.BulkSubscribe = &bulkSubscribe{Enabled: true, MaxMessagesCount: bulk, MaxAwaitDurationMs: int(BulkMaxAwait / time.Millisecond)}
