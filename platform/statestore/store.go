@@ -170,6 +170,27 @@ func (s *Store[T]) GetMany(ctx context.Context, keys []string) (map[string]T, er
 	return out, nil
 }
 
+// GetByIDs reads, in one call, the values of the aggregates named by ids,
+// each kept at keyOf(id), and returns those found, by id, converted by
+// convert from their stored form.
+func GetByIDs[T, V any](ctx context.Context, s *Store[T], ids []string, keyOf func(string) string, convert func(T) V) (map[string]V, error) {
+	keys := make([]string, len(ids))
+	for i, id := range ids {
+		keys[i] = keyOf(id)
+	}
+	found, err := s.GetMany(ctx, keys)
+	if err != nil {
+		return nil, err
+	}
+	out := make(map[string]V, len(found))
+	for i, key := range keys {
+		if v, ok := found[key]; ok {
+			out[ids[i]] = convert(v)
+		}
+	}
+	return out, nil
+}
+
 // bulkParallelism is how many keys the sidecar reads at once for GetMany,
 // on stores that have no bulk read of their own.
 const bulkParallelism = 16

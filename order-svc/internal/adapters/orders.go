@@ -121,21 +121,7 @@ func (r OrderRepository) Update(ctx context.Context, id string, fn func(o *order
 
 // GetMany implements app.Orders.
 func (r OrderRepository) GetMany(ctx context.Context, ids []string) (map[string]order.Order, error) {
-	keys := make([]string, len(ids))
-	for i, id := range ids {
-		keys[i] = orderKey(id)
-	}
-	found, err := r.Store.GetMany(ctx, keys)
-	if err != nil {
-		return nil, err
-	}
-	orders := make(map[string]order.Order, len(found))
-	for i, key := range keys {
-		if rec, ok := found[key]; ok {
-			orders[ids[i]] = rec.order()
-		}
-	}
-	return orders, nil
+	return statestore.GetByIDs(ctx, r.Store, ids, orderKey, orderRecord.order)
 }
 
 // Create implements app.Orders, with one write in the usual case.

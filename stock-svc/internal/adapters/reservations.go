@@ -114,19 +114,5 @@ func (r *ReservationRepository) Update(ctx context.Context, orderID string, fn f
 
 // GetMany returns the records of the orders found among orderIDs.
 func (r *ReservationRepository) GetMany(ctx context.Context, orderIDs []string) (map[string]inventory.Reservation, error) {
-	keys := make([]string, len(orderIDs))
-	for i, id := range orderIDs {
-		keys[i] = reservationKey(id)
-	}
-	found, err := r.store.GetMany(ctx, keys)
-	if err != nil {
-		return nil, err
-	}
-	out := make(map[string]inventory.Reservation, len(found))
-	for i, key := range keys {
-		if rec, ok := found[key]; ok {
-			out[orderIDs[i]] = rec.reservation()
-		}
-	}
-	return out, nil
+	return statestore.GetByIDs(ctx, r.store, orderIDs, reservationKey, reservationRecord.reservation)
 }
