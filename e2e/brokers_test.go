@@ -17,13 +17,19 @@ var otherBrokers = []struct{ name, broker string }{
 }
 
 // TestTheSagaRunsTheSameOnRabbitMQAndKafka runs the saga's cases, which
-// the other tests run on Redis Streams, on the other brokers: only
-// dapr/components/pubsub.yaml changes, for one of dapr/brokers/.
+// the other tests run on Redis Streams, on the other brokers, with the
+// state in Redis and in PostgreSQL: only the component files change,
+// dapr/components/pubsub.yaml for one of dapr/brokers/ and the stores for
+// those of dapr/stores/postgres/.
 func TestTheSagaRunsTheSameOnRabbitMQAndKafka(t *testing.T) {
 	for _, b := range otherBrokers {
-		t.Run(b.name, func(t *testing.T) {
-			runSagaCases(t, ownStack(t, startBroker(t, b.broker)), sagaCases)
-		})
+		for _, store := range []string{"redis", "postgres"} {
+			t.Run(b.name+", state in "+store, func(t *testing.T) {
+				o := startBroker(t, b.broker)
+				o.State = store
+				runSagaCases(t, ownStack(t, o), sagaCases)
+			})
+		}
 	}
 }
 

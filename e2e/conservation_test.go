@@ -37,9 +37,16 @@ var scarceUnits = []int{20, 30, 40, 50}
 // thousands of orders against three stock-svc and two payment-svc replicas
 // and then counts every unit and every cent: what left the shelves is what
 // confirmed orders bought, what left the wallets is what they cost, and
-// nothing stays held once every order is final.
+// nothing stays held once every order is final. It runs with the state in
+// Redis and in PostgreSQL.
 func TestThreeStockReplicasAndTwoPaymentReplicasConserveStockAndMoney(t *testing.T) {
-	s := ownStack(t, stack.Options{Replicas: map[string]int{contracts.AppStock: 3, contracts.AppPayment: 2}})
+	for _, store := range []string{"redis", "postgres"} {
+		t.Run(store+" store", func(t *testing.T) { threeStockReplicasAndTwoPaymentReplicasConserve(t, store) })
+	}
+}
+
+func threeStockReplicasAndTwoPaymentReplicasConserve(t *testing.T, store string) {
+	s := ownStack(t, stack.Options{State: store, Replicas: map[string]int{contracts.AppStock: 3, contracts.AppPayment: 2}})
 	a := newAPI(t, s)
 	shop, plans := seededShop(t, a, conservedOrders, deliveredTwiceChance)
 	placed := placeConcurrently(t, s, plans, conservedWorkers)

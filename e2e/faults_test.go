@@ -21,10 +21,12 @@ import (
 // A fault run places orders at a steady rate while processes die, stall
 // and the broker delivers some events twice, and then checks that nothing
 // was lost or applied twice. `make test` runs the short one on Redis
-// Streams; `make test-faults` the full one on every broker it names.
+// Streams, with the state in Redis and in PostgreSQL; `make test-faults`
+// the full one on every broker and store it names.
 var (
 	faultsFull    = flag.Bool("faults.full", false, "run the full fault run (3,000 orders) instead of the short one")
 	faultsBrokers = flag.String("faults.brokers", "redis", "comma-separated brokers to run the fault run on: redis, rabbitmq")
+	faultsStores  = flag.String("faults.stores", "redis,postgres", "comma-separated state stores to run the fault run on: redis, postgres")
 )
 
 // faultLoad is the size of a fault run, and how long each killed process
@@ -79,7 +81,9 @@ func TestNothingIsLostWhileProcessesDieUnderLoad(t *testing.T) {
 		load = fullFaults
 	}
 	for _, broker := range strings.Split(*faultsBrokers, ",") {
-		t.Run(broker, func(t *testing.T) { runFaults(t, broker, load) })
+		for _, store := range strings.Split(*faultsStores, ",") {
+			t.Run(broker+" broker, "+store+" store", func(t *testing.T) { runFaults(t, broker, store, load) })
+		}
 	}
 }
 
@@ -90,16 +94,16 @@ func TestNothingIsLostWhileProcessesDieUnderLoad(t *testing.T) {
 // for a canceled order is given back, money and units, exactly.
 func TestEveryOrderEndsAndNothingStaysHeldWhileProcessesStayDown(t *testing.T) {
 	for _, broker := range strings.Split(*faultsBrokers, ",") {
-		t.Run(broker, func(t *testing.T) { runFaults(t, broker, longOutages) })
+		t.Run(broker+" broker, redis store", func(t *testing.T) { runFaults(t, broker, "redis", longOutages) })
 	}
 }
 
-func runFaults(t *testing.T, broker string, load faultLoad) {
+func runFaults(t *testing.T, broker, store string, load faultLoad) {
 	var o stack.Options
 	if broker != "redis" {
 		o = startBroker(t, broker)
 	}
-	o.Supervise, o.Persist = true, true
+	o.State, o.Supervise, o.Persist = store, true, true
 	o.Replicas = map[string]int{contracts.AppStock: 2, contracts.AppPayment: 2}
 	if load.down > 0 {
 		o.Env = map[string][]string{contracts.AppOrder: {"ORDER_DEADLINE=" + outageDeadline.String()}}
@@ -121,6 +125,9 @@ func runFaults(t *testing.T, broker string, load faultLoad) {
 	span := time.Duration(float64(load.orders) / load.rate * float64(time.Second))
 	rig := &faultRig{s: s, o: o, down: load.down}
 	faults := rig.schedule(broker)
+	if s.Postgres != nil {
+		faults = slices.Insert(faults, slices.IndexFunc(faults, func(f fault) bool { return strings.Contains(f.name, " redis") })+1, rig.killFault("postgres"))
+	}
 	began := time.Now()
 	faultsDone := make(chan struct{})
 	go func() { defer close(faultsDone); rig.apply(faults, span) }()
@@ -154,7 +161,7 @@ func runFaults(t *testing.T, broker string, load faultLoad) {
 	}
 
 	r := faultReport{
-		broker: broker, load: load, took: loadEnded.Sub(began), retried: retried, faults: rig.done,
+		broker: broker, store: store, load: load, took: loadEnded.Sub(began), retried: retried, faults: rig.done,
 		dupSeen: dup.seen.Load(), dupAdded: dup.added.Load(), sum: sum, lost: lost, bad: bad,
 		afterLoad: allFinal.Sub(loadEnded), afterFaults: allFinal.Sub(lastFault), settledAfterFaults: settled.Sub(lastFault),
 		refunded: refunded, letters: letters, lettersRedriven: redriven,
@@ -238,13 +245,7 @@ type faultRig struct {
 // stalled (after its sidecar was killed and came back) unless every
 // process stays down long, and the broker restarted when it is not Redis.
 func (r *faultRig) schedule(broker string) []fault {
-	kill := func(name string) fault {
-		if r.down > 0 {
-			return fault{name: fmt.Sprintf("kill -9 %s, down %s", name, r.down), alongside: true,
-				apply: func(ctx context.Context) error { return r.kill(ctx, name) }}
-		}
-		return fault{name: "kill -9 " + name, apply: func(ctx context.Context) error { return r.kill(ctx, name) }}
-	}
+	kill := r.killFault
 	stalled := contracts.AppStock + "-2"
 	fs := []fault{
 		kill(contracts.AppOrder),
@@ -272,6 +273,16 @@ func (r *faultRig) schedule(broker string) []fault {
 		}})
 	}
 	return fs
+}
+
+// killFault kills a process of the stack, and keeps it down as the run
+// says.
+func (r *faultRig) killFault(name string) fault {
+	if r.down > 0 {
+		return fault{name: fmt.Sprintf("kill -9 %s, down %s", name, r.down), alongside: true,
+			apply: func(ctx context.Context) error { return r.kill(ctx, name) }}
+	}
+	return fault{name: "kill -9 " + name, apply: func(ctx context.Context) error { return r.kill(ctx, name) }}
 }
 
 // apply does the faults one after the other, spread evenly over span,
@@ -326,10 +337,12 @@ func (r *faultRig) kill(ctx context.Context, name string) error {
 			return stack.Ping(ctx, r.s.Redis.Addr, r.s.Redis.Password)
 		case "scheduler":
 			return r.s.Scheduler.Healthy(ctx)
+		case "postgres":
+			return r.s.Postgres.Ping(ctx)
 		}
 		return nil
 	})
-	if err != nil || name == "redis" || name == "scheduler" {
+	if err != nil || name == "redis" || name == "scheduler" || name == "postgres" {
 		return err
 	}
 	return r.s.WaitReady(ctx, strings.TrimSuffix(name, "/dapr"))
@@ -373,7 +386,7 @@ func sagaTimes(orders []orderView) []time.Duration {
 
 // faultReport is the figures of one fault run.
 type faultReport struct {
-	broker            string
+	broker, store     string
 	load              faultLoad
 	took              time.Duration
 	retried           int
@@ -399,8 +412,8 @@ type faultReport struct {
 
 func (r faultReport) String() string {
 	var b strings.Builder
-	fmt.Fprintf(&b, "\nFault run on %s: %d orders at %.0f/s (%.1fs), 2 stock-svc and 2 payment-svc replicas\n\n",
-		r.broker, r.load.orders, r.load.rate, r.took.Seconds())
+	fmt.Fprintf(&b, "\nFault run on %s, the state in %s: %d orders at %.0f/s (%.1fs), 2 stock-svc and 2 payment-svc replicas\n\n",
+		r.broker, r.store, r.load.orders, r.load.rate, r.took.Seconds())
 	fmt.Fprintf(&b, "| fault | at | back after |\n|---|---|---|\n")
 	for _, f := range r.faults {
 		back := fmt.Sprintf("%.1fs", f.backIn.Seconds())

@@ -3,10 +3,12 @@ module github.com/example/order-saga/e2e
 go 1.26.4
 
 require (
+	github.com/dapr/go-sdk v1.15.0
 	github.com/example/order-saga/contracts v0.0.0
 	github.com/example/order-saga/devstack v0.0.0
 	github.com/example/order-saga/loadgen v0.0.0
 	github.com/example/order-saga/platform v0.0.0
+	github.com/jackc/pgx/v5 v5.9.2
 	github.com/rabbitmq/amqp091-go v1.10.0
 	github.com/redis/go-redis/v9 v9.23.0
 )
@@ -17,13 +19,14 @@ require (
 	github.com/cespare/xxhash/v2 v2.3.0 // indirect
 	github.com/dapr/dapr v1.18.0 // indirect
 	github.com/dapr/durabletask-go v0.12.1 // indirect
-	github.com/dapr/go-sdk v1.15.0 // indirect
 	github.com/dapr/kit v0.18.1 // indirect
 	github.com/go-chi/chi/v5 v5.5.0 // indirect
 	github.com/go-jose/go-jose/v4 v4.1.4 // indirect
 	github.com/go-logr/logr v1.4.4 // indirect
 	github.com/go-logr/stdr v1.2.2 // indirect
 	github.com/google/uuid v1.6.0 // indirect
+	github.com/jackc/pgpassfile v1.0.0 // indirect
+	github.com/jackc/pgservicefile v0.0.0-20240606120523-5a60cdf6a761 // indirect
 	github.com/klauspost/compress v1.20.3 // indirect
 	github.com/munnerz/goautoneg v0.0.0-20191010083416-a7dc8b61c822 // indirect
 	github.com/pierrec/lz4/v4 v4.1.33 // indirect

@@ -133,10 +133,7 @@ func aMessageThatCanNeverSucceedIsDeadLetteredAndItsOrderStillEnds(t *testing.T,
 	a := newAPI(t, s)
 	prod, c := "p-"+uid(), "c-"+uid()
 	a.putProduct(prod, 250, 10)
-	// The key as Dapr's Redis state store keeps it: the app id, "||", the key.
-	if err := s.Redis.Client().HSet(context.Background(), contracts.AppPayment+"||wallet-"+c, "data", "not a wallet", "version", "1").Err(); err != nil {
-		t.Fatal(err)
-	}
+	putRaw(t, s, contracts.AppPayment, "wallet-"+c, "not a wallet")
 	placed := a.placeOrder(c, item{ProductID: prod, Quantity: 4})
 	o := a.finalOrder(placed.ID)
 	if o.Status != "CANCELED" {

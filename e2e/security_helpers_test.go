@@ -322,15 +322,7 @@ func newVictims(t *testing.T, s *stack.Stack) *victims {
 // first.
 func (v *victims) etag(t *testing.T, app, key string) string {
 	t.Helper()
-	c := v.s.Redis.Client()
-	defer c.Close()
-	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-	defer cancel()
-	etag, err := c.HGet(ctx, app+"||"+key, "version").Result()
-	if err != nil {
-		t.Fatalf("the ETag of %s's %s: %v", app, key, err)
-	}
-	return etag
+	return rawETag(t, v.s, app, key)
 }
 
 // forged is an id made up by an attack.

@@ -240,7 +240,14 @@ func madeUp(id string) []string {
 
 func TestSecuritySidecarsServeOnlyTheAllowedAPIsWithinTheirScopes(t *testing.T) {
 	t.Parallel()
-	v := newVictims(t, shared)
+	sidecarsServeOnlyTheAllowedAPIsWithinTheirScopes(t, shared)
+}
+
+// sidecarsServeOnlyTheAllowedAPIsWithinTheirScopes probes every sidecar
+// of s with its API token: the APIs left out, the topics and the stores
+// of the other apps.
+func sidecarsServeOnlyTheAllowedAPIsWithinTheirScopes(t *testing.T, s *stack.Stack) {
+	v := newVictims(t, s)
 
 	// With the API token, every API but publishing answers as if it did
 	// not exist: the allowlist keeps it off the HTTP API.
@@ -276,7 +283,7 @@ func TestSecuritySidecarsServeOnlyTheAllowedAPIsWithinTheirScopes(t *testing.T) 
 			v.expectUnchanged(t, madeUp(p.madeUp)...)
 			callSidecar(t, v, c, daprToken, forbidden)
 			if _, owned := owners[p.topic]; !owned {
-				if events, err := topicEvents(shared, p.topic); err != nil || len(events) != 0 {
+				if events, err := topicEvents(s, p.topic); err != nil || len(events) != 0 {
 					t.Fatalf("the topic %s was made: %d events (%v)", p.topic, len(events), err)
 				}
 			}
@@ -315,7 +322,7 @@ func TestSecuritySidecarsServeOnlyTheAllowedAPIsWithinTheirScopes(t *testing.T) 
 	for _, p := range grpcCalls {
 		t.Run("gRPC: "+p.name+" with the API token: "+p.what, func(t *testing.T) {
 			v.expectUnchanged(t, madeUp(p.madeUp)...)
-			probeGRPC(t, shared, p.grpcProbe, daprToken, p.want)
+			probeGRPC(t, s, p.grpcProbe, daprToken, p.want)
 		})
 	}
 
@@ -333,7 +340,7 @@ func TestSecuritySidecarsServeOnlyTheAllowedAPIsWithinTheirScopes(t *testing.T) 
 		for _, cred := range []credential{noToken, daprToken} {
 			t.Run("gRPC: "+p.name+" "+cred.String()+": PermissionDenied by access control", func(t *testing.T) {
 				v.expectUnchanged(t, madeUp(p.madeUp)...)
-				probeGRPC(t, shared, p, cred, grpcPermissionDenied)
+				probeGRPC(t, s, p, cred, grpcPermissionDenied)
 			})
 		}
 	}
@@ -619,7 +626,10 @@ func TestSecurityRedisRefusesClientsWithoutItsPassword(t *testing.T) {
 
 func TestSecurityNothingOfTheStackListensBeyondLoopback(t *testing.T) {
 	t.Parallel()
-	s := shared
+	nothingOfTheStackListensBeyondLoopback(t, shared)
+}
+
+func nothingOfTheStackListensBeyondLoopback(t *testing.T, s *stack.Stack) {
 	outer, err := outerAddresses()
 	if err != nil {
 		t.Fatal(err)
@@ -641,6 +651,11 @@ func TestSecurityNothingOfTheStackListensBeyondLoopback(t *testing.T) {
 	_, redisPort, _ := net.SplitHostPort(s.Redis.Addr)
 	rp, _ := strconv.Atoi(redisPort)
 	ports = append(ports, port{"Redis", rp})
+	if s.Postgres != nil {
+		_, pgPort, _ := net.SplitHostPort(s.Postgres.Addr)
+		pp, _ := strconv.Atoi(pgPort)
+		ports = append(ports, port{"PostgreSQL", pp})
+	}
 	sp := s.Scheduler.Ports
 	ports = append(ports,
 		port{"the scheduler's gRPC API", sp.GRPC},

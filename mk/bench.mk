@@ -10,11 +10,15 @@ BENCH_FLAGS ?=
 # The large catalog of bench-catalog, in products.
 CATALOG ?= 100000
 
-.PHONY: bench bench-catalog bench-hops bench-jobs
+.PHONY: bench bench-stores bench-catalog bench-hops bench-jobs
 
-## bench: throughput, latency, CPU and memory of the saga on a stack of its own (about a minute and a half); PROFILE=1 adds CPU profiles
+## bench: throughput, latency, CPU and memory of the saga on a stack of its own (about a minute and a half); PROFILE=1 adds CPU profiles, STATE=postgres keeps the state in PostgreSQL
 bench:
-	go run ./loadgen/cmd/bench $(if $(filter-out 0 no false,$(PROFILE)),-profile) $(BENCH_FLAGS)
+	go run ./loadgen/cmd/bench $(if $(filter-out 0 no false,$(PROFILE)),-profile) $(if $(STATE),-state $(STATE)) $(BENCH_FLAGS)
+
+## bench-stores: the whole benchmark with the state in Redis, then in PostgreSQL, and one table that compares them (about three minutes)
+bench-stores:
+	go run ./loadgen/cmd/bench -compare-stores $(BENCH_FLAGS)
 
 ## bench-catalog: orders/s and CPU per order at saturation for 4 vs CATALOG (100000) products, a hot product and 2 stock-svc, each on a fresh stack (a few minutes)
 bench-catalog:

@@ -2,7 +2,9 @@
 # Installs, in one apt-get run, the Debian packages the tests start for
 # real: Redis, Prometheus (with promtool) and RabbitMQ, and what the local
 # Kubernetes cluster runs on: containerd, runc, the CNI plugins (in
-# /usr/lib/cni), iptables, ipset, conntrack and a static busybox. The tests
+# /usr/lib/cni), iptables, ipset, conntrack and a static busybox; and
+# PostgreSQL 15, where the tests keep the state stores too, and whose
+# binaries the cluster's PostgreSQL image is made of. The tests
 # would install each on first use too, but several test binaries run at once
 # and apt-get takes a lock, so doing it up front avoids them tripping on it.
 set -euo pipefail
@@ -11,7 +13,8 @@ missing=()
 # Each entry is WHAT:PACKAGE, WHAT a command or, starting with /, a file.
 for pair in redis-server:redis-server prometheus:prometheus promtool:prometheus rabbitmq-server:rabbitmq-server \
   containerd:containerd runc:runc /usr/lib/cni/bridge:containernetworking-plugins \
-  iptables:iptables ipset:ipset conntrack:conntrack /bin/busybox:busybox-static; do
+  iptables:iptables ipset:ipset conntrack:conntrack /bin/busybox:busybox-static \
+  /usr/lib/postgresql/15/bin/postgres:postgresql; do
   what="${pair%%:*}" pkg="${pair##*:}"
   case "$what" in
     /*) [ -x "$what" ] || missing+=("$pkg") ;;

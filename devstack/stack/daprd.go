@@ -79,10 +79,10 @@ func daprdArgs(app string, p Ports, resources, config, logLevel, bind string) []
 	}
 }
 
-// RenderResources copies the component YAMLs of src into dst, with pubsub
-// (when not empty) in place of src's pubsub.yaml, and every key of addrs
-// replaced by its value; it returns dst.
-func RenderResources(src, pubsub, dst string, addrs map[string]string) (string, error) {
+// RenderResources copies the component YAMLs of src into dst, each file
+// of replace (by name: pubsub.yaml, say) taken from the path it gives
+// instead, and every key of addrs replaced by its value; it returns dst.
+func RenderResources(src, dst string, replace, addrs map[string]string) (string, error) {
 	if err := os.MkdirAll(dst, 0o755); err != nil {
 		return "", err
 	}
@@ -96,8 +96,8 @@ func RenderResources(src, pubsub, dst string, addrs map[string]string) (string, 
 			files[e.Name()] = filepath.Join(src, e.Name())
 		}
 	}
-	if pubsub != "" {
-		files["pubsub.yaml"] = pubsub
+	for name, from := range replace {
+		files[name] = from
 	}
 	for name, from := range files {
 		b, err := os.ReadFile(from)

@@ -26,9 +26,15 @@ type Proc struct {
 // startProc starts bin with args and env, copying each output line to log
 // with the name as prefix.
 func startProc(name, bin string, args, env []string, log io.Writer) (*Proc, error) {
+	return startProcAs(name, bin, args, env, log, nil)
+}
+
+// startProcAs is startProc with the process run as the user of cred (nil:
+// as the runner).
+func startProcAs(name, bin string, args, env []string, log io.Writer, cred *syscall.Credential) (*Proc, error) {
 	cmd := exec.Command(bin, args...)
 	cmd.Env = append(os.Environ(), env...)
-	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true, Pdeathsig: syscall.SIGKILL}
+	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true, Pdeathsig: syscall.SIGKILL, Credential: cred}
 	r, w, err := os.Pipe()
 	if err != nil {
 		return nil, err

@@ -100,16 +100,25 @@ func Installed(program, pkg string, log io.Writer) (string, error) {
 	if bin, err := exec.LookPath(program); err == nil {
 		return bin, nil
 	}
+	if err := installPackage(pkg, log); err != nil {
+		return "", fmt.Errorf("%s is not installed: %w", program, err)
+	}
+	return exec.LookPath(program)
+}
+
+// installPackage installs a Debian package with apt-get, when the runner
+// is root on a machine that has it.
+func installPackage(pkg string, log io.Writer) error {
 	if _, err := exec.LookPath("apt-get"); err != nil || os.Geteuid() != 0 {
-		return "", fmt.Errorf("%s is not installed: install the %s package", program, pkg)
+		return fmt.Errorf("install the %s package", pkg)
 	}
 	fmt.Fprintf(log, "installing %s with apt-get...\n", pkg)
 	for _, args := range [][]string{{"update", "-qq"}, {"install", "-y", "-qq", "--no-install-recommends", pkg}} {
 		cmd := exec.Command("apt-get", args...)
 		cmd.Env = append(os.Environ(), "DEBIAN_FRONTEND=noninteractive")
 		if out, err := cmd.CombinedOutput(); err != nil {
-			return "", fmt.Errorf("apt-get %s: %w\n%s", strings.Join(args, " "), err, out)
+			return fmt.Errorf("apt-get %s: %w\n%s", strings.Join(args, " "), err, out)
 		}
 	}
-	return exec.LookPath(program)
+	return nil
 }

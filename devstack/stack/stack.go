@@ -17,12 +17,23 @@ import (
 
 // Options say how to run a stack.
 type Options struct {
-	Root      string           // repository root
-	Dir       string           // working folder (binaries, resources, Redis data)
-	RedisAddr string           // Redis to use or start
-	OwnRedis  bool             // always start a fresh Redis, never reuse one
-	Persist   bool             // keep Redis's data in Dir, durably (an append-only file)
-	Ports     map[string]Ports // per app; DefaultPorts when nil
+	Root      string // repository root
+	Dir       string // working folder (binaries, resources, Redis data)
+	RedisAddr string // Redis to use or start
+	OwnRedis  bool   // always start a fresh Redis, never reuse one
+	Persist   bool   // keep Redis's (and PostgreSQL's) data in Dir, durably
+	// State is where the state stores keep their data: "redis" (or "") in
+	// the stack's Redis, as dapr/components/ says; "postgres" in
+	// PostgreSQL, each store in a schema of its own, with the components
+	// of dapr/stores/postgres/ in place of those of Resources.
+	State string
+	// PostgresURL, under State "postgres", is an administrator's URL of a
+	// PostgreSQL to use as it is; when empty, the stack starts one of its
+	// own on PostgresAddr (127.0.0.1:5432 by default, a free port when
+	// Ports is set), its data in Dir.
+	PostgresURL  string
+	PostgresAddr string
+	Ports        map[string]Ports // per app; DefaultPorts when nil
 	// SchedulerPorts are the Dapr scheduler's: DefaultSchedulerPorts when
 	// Ports is nil, free ports otherwise. NoScheduler runs none, and
 	// sidecars that know of none (a daprd older than the stack's, say).
@@ -80,6 +91,7 @@ type Options struct {
 type Stack struct {
 	Opts      Options
 	Redis     *Redis
+	Postgres  *Postgres        // under State "postgres"
 	Scheduler *Scheduler       // nil with NoScheduler
 	Ports     map[string]Ports // by instance
 	Tokens    Tokens
@@ -105,6 +117,19 @@ func (s *Stack) URL(app string) string {
 
 // Start brings the stack up and waits until every service is ready.
 func Start(ctx context.Context, o Options) (*Stack, error) {
+	if o.State != "" && o.State != "redis" && o.State != "postgres" {
+		return nil, fmt.Errorf("STATE=%q: use redis or postgres", o.State)
+	}
+	if o.State == "postgres" && o.PostgresURL == "" && o.PostgresAddr == "" {
+		o.PostgresAddr = "127.0.0.1:5432"
+		if o.Ports != nil {
+			port, err := FreePort()
+			if err != nil {
+				return nil, err
+			}
+			o.PostgresAddr = fmt.Sprintf("127.0.0.1:%d", port)
+		}
+	}
 	if o.SchedulerPorts == nil && !o.NoScheduler {
 		p := DefaultSchedulerPorts()
 		if o.Ports != nil {
@@ -200,7 +225,17 @@ func Start(ctx context.Context, o Options) (*Stack, error) {
 	for k, v := range o.Addresses {
 		addrs[k] = v
 	}
-	if s.resources, err = RenderResources(o.Resources, o.PubSub, filepath.Join(o.Dir, "resources"), addrs); err != nil {
+	files := map[string]string{}
+	if o.PubSub != "" {
+		files["pubsub.yaml"] = o.PubSub
+	}
+	if o.State == "postgres" {
+		if err := s.startPostgres(ctx, files, addrs); err != nil {
+			s.Stop()
+			return nil, err
+		}
+	}
+	if s.resources, err = RenderResources(o.Resources, filepath.Join(o.Dir, "resources"), files, addrs); err != nil {
 		s.Stop()
 		return nil, err
 	}
@@ -221,6 +256,32 @@ func Start(ctx context.Context, o Options) (*Stack, error) {
 		return nil, err
 	}
 	return s, nil
+}
+
+// startPostgres uses or starts the stack's PostgreSQL, supervised like
+// Redis when the stack started it, prepares the stores' schemas and
+// roles, and says which component files to use and where they reach it.
+func (s *Stack) startPostgres(ctx context.Context, files, addrs map[string]string) error {
+	o := s.Opts
+	pg, err := UseOrStartPostgres(ctx, o.PostgresURL, o.PostgresAddr, o.Tokens.PostgresPassword, filepath.Join(o.Dir, "postgres"), o.Persist, o.Log)
+	if err != nil {
+		return err
+	}
+	s.Postgres = pg
+	if p := pg.process(); p != nil {
+		if err := s.procs.add("postgres", p, pg.launch); err != nil {
+			return err
+		}
+	}
+	if err := pg.PrepareStores(ctx, o.Tokens.StorePasswords()); err != nil {
+		return err
+	}
+	stores := filepath.Join(o.Root, "dapr", "stores", "postgres")
+	for _, role := range StoreRoles {
+		files[role+".yaml"] = filepath.Join(stores, role+".yaml")
+	}
+	addrs["localhost:5432/"+StoreDatabase] = pg.Addr + "/" + pg.Database
+	return nil
 }
 
 // startScheduler starts the scheduler, supervised like every process of
@@ -256,7 +317,7 @@ func (s *Stack) StartSidecarOf(inst string) error { return s.startSidecar(inst) 
 // tokens and secrets. extra are more flags. A benchmark's no-op
 // subscriber uses it for a sidecar that is not one of the stack's.
 func (s *Stack) StartSidecar(appID string, p Ports, resources string, extra ...string) (*Proc, error) {
-	env := s.Tokens.sidecarEnv()
+	env := s.Tokens.sidecarEnv(appID)
 	for name, value := range s.Opts.Secrets {
 		env = append(env, name+"="+value)
 	}
@@ -307,7 +368,7 @@ func (s *Stack) Sidecar(inst string) *Proc { return s.procs.get(inst + "/dapr") 
 
 // Pids lists the process id of every process of the stack by name:
 // instances, their sidecars ("<instance>/dapr"), "scheduler", and "redis"
-// when the stack started it.
+// and "postgres" when the stack started them.
 func (s *Stack) Pids() map[string]int { return s.procs.pids() }
 
 // KillFor kills a process of the stack (a name of Pids) with SIGKILL and
@@ -374,14 +435,14 @@ func httpOK(ctx context.Context, url string) error {
 }
 
 // Stop stops every process the stack started, services first, then the
-// sidecars, then Redis and the scheduler. Nothing is restarted once it has begun: a
+// sidecars, then the stores (Redis, PostgreSQL) and the scheduler. Nothing is restarted once it has begun: a
 // restart either happened before, and its process is stopped here, or
 // does not happen.
 func (s *Stack) Stop() {
 	var services, sidecars, redis []*Proc
 	for name, p := range s.procs.halt() {
 		switch {
-		case name == "redis" || name == "scheduler":
+		case name == "redis" || name == "postgres" || name == "scheduler":
 			redis = append(redis, p)
 		case strings.HasSuffix(name, "/dapr"):
 			sidecars = append(sidecars, p)
@@ -399,6 +460,9 @@ func (s *Stack) Stop() {
 	}
 	if s.Redis != nil {
 		s.Redis.Stop()
+	}
+	if s.Postgres != nil {
+		s.Postgres.Stop()
 	}
 	s.procs.waitWatchers()
 }

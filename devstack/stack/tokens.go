@@ -16,13 +16,21 @@ import (
 )
 
 // Tokens are the shared secrets of a stack: what a sidecar and its app
-// show each other, the bearer token of the admin routes, and the password
-// of Redis. Each is read by its process from the variable of its name.
+// show each other, the bearer token of the admin routes, the password of
+// Redis, and under STATE=postgres those of PostgreSQL's superuser and of
+// each store's role. Each is read by its process from the variable of its
+// name.
 type Tokens struct {
 	Admin         string // ADMIN_TOKEN: the services' admin routes
 	AppAPI        string // APP_API_TOKEN: what a sidecar sends its app
 	DaprAPI       string // DAPR_API_TOKEN: what an app sends its sidecar
 	RedisPassword string // REDIS_PASSWORD
+	// POSTGRES_PASSWORD: the superuser of a PostgreSQL the stack starts,
+	// whom only the runner logs in as.
+	PostgresPassword string
+	// ORDERSTORE_PASSWORD, STOCKSTORE_PASSWORD, PAYMENTSTORE_PASSWORD: the
+	// role of each app's store; only that app's sidecar is given it.
+	OrderStore, StockStore, PaymentStore string
 }
 
 // TokensFile is where `make run` keeps its tokens, relative to the
@@ -41,7 +49,21 @@ func (t *Tokens) byName() []struct {
 		{"APP_API_TOKEN", &t.AppAPI},
 		{"DAPR_API_TOKEN", &t.DaprAPI},
 		{"REDIS_PASSWORD", &t.RedisPassword},
+		{"POSTGRES_PASSWORD", &t.PostgresPassword},
+		{"ORDERSTORE_PASSWORD", &t.OrderStore},
+		{"STOCKSTORE_PASSWORD", &t.StockStore},
+		{"PAYMENTSTORE_PASSWORD", &t.PaymentStore},
 	}
+}
+
+// StorePasswords are the passwords of the stores' roles, by app.
+func (t Tokens) StorePasswords() map[string]string {
+	return map[string]string{contracts.AppOrder: t.OrderStore, contracts.AppStock: t.StockStore, contracts.AppPayment: t.PaymentStore}
+}
+
+// storePasswordVar is the variable of the password of app's store.
+func storePasswordVar(app string) string {
+	return strings.ToUpper(StoreRoles[app]) + "_PASSWORD"
 }
 
 // fill gives every empty token a fresh random value.
@@ -126,10 +148,15 @@ func writePrivate(path, content string) error {
 	return os.Chmod(path, 0o600)
 }
 
-// sidecarEnv is what every sidecar is given: the tokens it checks and
-// sends, and the secrets its local secret store serves.
-func (t Tokens) sidecarEnv() []string {
-	return []string{"APP_API_TOKEN=" + t.AppAPI, "DAPR_API_TOKEN=" + t.DaprAPI, "REDIS_PASSWORD=" + t.RedisPassword}
+// sidecarEnv is what the sidecar of app is given: the tokens it checks
+// and sends, and the secrets its local secret store serves: Redis's
+// password, and the password of its app's store (no other).
+func (t Tokens) sidecarEnv(app string) []string {
+	env := []string{"APP_API_TOKEN=" + t.AppAPI, "DAPR_API_TOKEN=" + t.DaprAPI, "REDIS_PASSWORD=" + t.RedisPassword}
+	if password := t.StorePasswords()[app]; password != "" {
+		env = append(env, storePasswordVar(app)+"="+password)
+	}
+	return env
 }
 
 // appEnv is what an app is given: the tokens it checks and sends, and the

@@ -8,7 +8,7 @@ import (
 )
 
 // The tests set the four variables, so they do not run in parallel.
-var tokenVars = []string{"ADMIN_TOKEN", "APP_API_TOKEN", "DAPR_API_TOKEN", "REDIS_PASSWORD"}
+var tokenVars = []string{"ADMIN_TOKEN", "APP_API_TOKEN", "DAPR_API_TOKEN", "REDIS_PASSWORD", "POSTGRES_PASSWORD", "ORDERSTORE_PASSWORD", "STOCKSTORE_PASSWORD", "PAYMENTSTORE_PASSWORD"}
 
 func unsetTokenVars(t *testing.T) {
 	t.Helper()
@@ -94,13 +94,16 @@ func TestTokensComeFromTheEnvironmentWhenThereIsNoFile(t *testing.T) {
 
 func TestEachProcessIsGivenTheTokensItUses(t *testing.T) {
 	t.Parallel()
-	tokens := Tokens{Admin: "a", AppAPI: "b", DaprAPI: "c", RedisPassword: "d"}
+	tokens := Tokens{Admin: "a", AppAPI: "b", DaprAPI: "c", RedisPassword: "d", PostgresPassword: "e", OrderStore: "f", StockStore: "g", PaymentStore: "h"}
 	for _, tc := range []struct {
 		name string
 		env  []string
 		want []string
 	}{
-		{"a sidecar", tokens.sidecarEnv(), []string{"APP_API_TOKEN=b", "DAPR_API_TOKEN=c", "REDIS_PASSWORD=d"}},
+		{"order-svc's sidecar", tokens.sidecarEnv("order-svc"), []string{"APP_API_TOKEN=b", "DAPR_API_TOKEN=c", "REDIS_PASSWORD=d", "ORDERSTORE_PASSWORD=f"}},
+		{"stock-svc's sidecar", tokens.sidecarEnv("stock-svc"), []string{"APP_API_TOKEN=b", "DAPR_API_TOKEN=c", "REDIS_PASSWORD=d", "STOCKSTORE_PASSWORD=g"}},
+		{"payment-svc's sidecar", tokens.sidecarEnv("payment-svc"), []string{"APP_API_TOKEN=b", "DAPR_API_TOKEN=c", "REDIS_PASSWORD=d", "PAYMENTSTORE_PASSWORD=h"}},
+		{"a probe's sidecar", tokens.sidecarEnv("job-probe"), []string{"APP_API_TOKEN=b", "DAPR_API_TOKEN=c", "REDIS_PASSWORD=d"}},
 		{"order-svc", tokens.appEnv("order-svc"), []string{"APP_API_TOKEN=b", "DAPR_API_TOKEN=c", "ADMIN_TOKEN=a"}},
 		{"a probe", tokens.appEnv("job-probe"), []string{"APP_API_TOKEN=b", "DAPR_API_TOKEN=c"}},
 		{"stock-svc", tokens.appEnv("stock-svc"), []string{"APP_API_TOKEN=b", "DAPR_API_TOKEN=c", "ADMIN_TOKEN=a"}},

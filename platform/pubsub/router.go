@@ -101,6 +101,13 @@ func NewRouter(pubsubName string, observer Observer, log *slog.Logger) *Router {
 // refused (see OnRefused) and dead-lettered by the service itself, while
 // the sidecar's retries last (dapr/components/resiliency.yaml: 8, a second
 // apart). A message whose handler cannot succeed still ends its order.
+//
+// A failure to reach a store or the broker (contracts.KindUnavailable) is
+// no fault of the message, and is never given up on here: it is retried
+// as long as the sidecar retries, and past that its letter comes to the
+// dead letters, where the order is ended if need be. A store that takes a
+// few seconds to come back (PostgreSQL's recovery after a crash) thus
+// cancels nothing.
 const GiveUpAfter = 5 * time.Second
 
 // failures remembers when each message that is failing first failed.
@@ -118,7 +125,7 @@ const maxFailing = 10_000
 func (f *failures) giveUp(key string, err error, now time.Time) error {
 	f.mu.Lock()
 	defer f.mu.Unlock()
-	if err == nil || IsPoison(err) {
+	if err == nil || IsPoison(err) || contracts.KindOf(err) == contracts.KindUnavailable {
 		delete(f.first, key)
 		return err
 	}

@@ -4,12 +4,15 @@
 // Updates to the same key from one process are batched: while a write for a
 // key is in flight, the next updates queue, and then one read and one write
 // apply them all (group commit). Writes from other replicas are caught by
-// the ETag check and retried. A key this process wrote last is updated
-// without a read, over the ETag its write left (see known). That copy only
-// ever saves the read before a write, whose ETag check catches a stale
-// copy: a batch that would write nothing, or that refuses a change, is run
-// again on a value read from the store, so that no decision to do nothing
-// rests on a copy nobody checked.
+// the ETag check and retried. On a store whose ETags have been seen to
+// count versions, a key this process wrote last is updated without a
+// read, over the ETag its write should have left (see known). That copy
+// only ever saves the read before a write, whose ETag check catches a
+// stale copy: a batch that would write nothing, or that refuses a change,
+// is run again on a value read from the store, so that no decision to do
+// nothing rests on a copy nobody checked.
+//
+// What the store asks of a Dapr state store is written in contract.go.
 package statestore
 
 import (
@@ -317,6 +320,7 @@ func (s *Store[T]) read(ctx context.Context, key string) (v T, etag string, foun
 	if err := json.Unmarshal(item.Value, &v); err != nil {
 		return v, "", false, fmt.Errorf("decode %s from %s: %w", key, s.name, err)
 	}
+	s.known.read(key, item.Value, item.Etag)
 	return v, item.Etag, true, nil
 }
 

@@ -47,6 +47,7 @@ func run() error {
 	defer stopBroker()
 	opts.Root, opts.Dir, opts.RedisAddr, opts.Persist, opts.Supervise = root, ".dev/run", redisAddr, true, true
 	opts.Tokens, opts.BindAddress = tokens, os.Getenv("BIND_ADDRESS")
+	opts.State, opts.PostgresURL, opts.PostgresAddr = os.Getenv("STATE"), os.Getenv("POSTGRES_URL"), os.Getenv("POSTGRES_ADDR")
 	opts.Log, opts.LogLevel, opts.DaprLog = os.Stdout, os.Getenv("LOG_LEVEL"), envOr("DAPR_LOG_LEVEL", "warn")
 	s, err := stack.Start(ctx, opts)
 	if err != nil {

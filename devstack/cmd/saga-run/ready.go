@@ -57,7 +57,7 @@ func printReady(s *stack.Stack, took time.Duration, promURL string) {
     order-svc   %s   stock-svc   %s   payment-svc   %s
     redis       %s (%s)
     scheduler   %s (Dapr's jobs, data in %s)
-    admin token %s (ADMIN_TOKEN; every token is in %s)
+%s    admin token %s (ADMIN_TOKEN; every token is in %s)
 
 In another shell, first export the tokens (ADMIN_TOKEN, APP_API_TOKEN, DAPR_API_TOKEN, REDIS_PASSWORD):
   source %s
@@ -77,7 +77,7 @@ Catalog and wallet; changing them takes the admin token:
 %sLogs follow; a process that dies is started again, as the "supervisor" lines say.
 Ctrl-C stops everything this run started.
 
-`, took.Seconds(), order, stock, pay, s.Redis.Addr, redis, s.Scheduler.Addr, s.Scheduler.Dir, s.Tokens.Admin, stack.TokensFile, stack.TokensFile,
+`, took.Seconds(), order, stock, pay, s.Redis.Addr, redis, s.Scheduler.Addr, s.Scheduler.Dir, postgresLine(s), s.Tokens.Admin, stack.TokensFile, stack.TokensFile,
 		order, order, stock, pay, pay, prometheusHint(promURL))
 }
 
@@ -104,4 +104,16 @@ func prometheusHint(url string) string {
   saga p99 duration:        histogram_quantile(0.99, sum by (le) (rate(saga_order_duration_seconds_bucket[5m])))
 
 `, url, url)
+}
+
+// postgresLine says where the state stores are, under STATE=postgres.
+func postgresLine(s *stack.Stack) string {
+	if s.Postgres == nil {
+		return ""
+	}
+	started := "already running, left as it is on exit"
+	if s.Postgres.Started() {
+		started = "started by this run, data in .dev/run/postgres"
+	}
+	return fmt.Sprintf("    postgres    %s (the state stores: database %s, a schema per service; %s)\n", s.Postgres.Addr, s.Postgres.Database, started)
 }

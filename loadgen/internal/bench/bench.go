@@ -242,8 +242,8 @@ func startStack(ctx context.Context, o Options, logFile string, log io.Writer) (
 	opts := stack.Options{
 		Root: o.Root, Dir: dir, Ports: ports, Log: logs, LogLevel: "warn", DaprLog: "error",
 		RedisAddr: fmt.Sprintf("127.0.0.1:%d", redisPort), OwnRedis: true, Persist: true,
-		Replicas: map[string]int{contracts.AppStock: o.StockReplicas},
-		Daprd:    o.Daprd, NoScheduler: o.NoScheduler,
+		Replicas: map[string]int{contracts.AppStock: o.StockReplicas}, State: o.State,
+		Daprd: o.Daprd, NoScheduler: o.NoScheduler,
 	}
 	if o.SamplingRate != "" {
 		if opts.DaprConfig, err = stack.WithSamplingRate(filepath.Join(o.Root, "dapr", "config.yaml"), o.SamplingRate, filepath.Join(dir, "config.yaml")); err != nil {
@@ -263,7 +263,7 @@ func startStack(ctx context.Context, o Options, logFile string, log io.Writer) (
 	for _, app := range stack.Apps {
 		opts.Env[app] = append(opts.Env[app], "BULK_SUBSCRIBE="+strconv.Itoa(o.BulkSubscribe))
 	}
-	fmt.Fprintf(log, "starting the stack (services, sidecars and Redis on free ports, %d stock-svc; log in %s)\n", o.StockReplicas, rel(o.Root, logFile))
+	fmt.Fprintf(log, "starting the stack (services, sidecars, Redis and the state in %s, on free ports, %d stock-svc; log in %s)\n", o.State, o.StockReplicas, rel(o.Root, logFile))
 	if s, err = stack.Start(ctx, opts); err != nil {
 		logs.Close()
 		os.RemoveAll(dir)
@@ -303,7 +303,7 @@ func measureHop(ctx context.Context, o Options, s *stack.Stack, logs io.Writer, 
 	if _, err := n.Measure(ctx, 200, o.HopPublishers, 30*time.Second); err != nil {
 		return HopRun{}, err
 	}
-	procs := withSelf([]proc{{hop.AppID + "/dapr", n.Pid()}, {"redis", s.Pids()["redis"]}})
+	procs := withSelf([]proc{{name: hop.AppID + "/dapr", pid: n.Pid()}, {name: "redis", pid: s.Pids()["redis"]}})
 	before := usage(procs)
 	r, err := n.Measure(ctx, o.HopMessages, o.HopPublishers, 60*time.Second)
 	if err != nil {

@@ -163,7 +163,7 @@ func Jobs(ctx context.Context, o Options, jo JobOptions, out, log io.Writer) (*J
 	}
 	defer p.Stop()
 	pids := p.Pids()
-	procs := []proc{{probeSidecar, pids[probeSidecar]}, {probeApp, pids[probeApp]}, {scheduler, s.Pids()[scheduler]}}
+	procs := []proc{{name: probeSidecar, pid: pids[probeSidecar]}, {name: probeApp, pid: pids[probeApp]}, {name: scheduler, pid: s.Pids()[scheduler]}}
 
 	settle(ctx, procs, log)
 	res.IdleCPUMsPerSecond = idlePerProcess(ctx, procs, 5*time.Second)

@@ -55,6 +55,11 @@ type Options struct {
 	// no Dapr scheduler, for a daprd that predates it (1.16).
 	Daprd       string
 	NoScheduler bool
+	// State is where the stack keeps its state: "redis" or "postgres"
+	// (devstack's State). CompareStores runs the whole benchmark on
+	// each, in turns, and compares them in one table.
+	State         string
+	CompareStores bool
 	// BulkSubscribe, above 0, has the sidecars deliver up to that many
 	// events per request (the services' BULK_SUBSCRIBE); 0 one by one.
 	BulkSubscribe int
@@ -92,7 +97,7 @@ func Defaults() Options {
 		HopMessages: 20_000, HopPublishers: 32,
 		Warmup: 3 * time.Second, Concurrency: 64, Duration: 20 * time.Second, MaxOpen: 256, Rate: 100, RateFor: 20 * time.Second,
 		Catalog: runner.DefaultCatalog, StockReplicas: 1,
-		Wait: 5 * time.Second, ProfileSeconds: 10, PprofEnv: "PPROF_ADDR", SamplingRate: ProductionSamplingRate,
+		Wait: 5 * time.Second, ProfileSeconds: 10, State: "redis", PprofEnv: "PPROF_ADDR", SamplingRate: ProductionSamplingRate,
 	}
 }
 
@@ -120,6 +125,12 @@ func (o Options) Validate() error {
 	}
 	if o.BulkSubscribe < 0 {
 		errs = append(errs, errors.New("a bulk delivery holds at least 1 event (0: one by one)"))
+	}
+	if o.State != "redis" && o.State != "postgres" {
+		errs = append(errs, fmt.Errorf("the state store %q: use redis or postgres", o.State))
+	}
+	if o.CompareStores && o.CompareCatalog > 0 {
+		errs = append(errs, errors.New("compare the stores or the catalogs, not both at once"))
 	}
 	if o.CompareCatalog > 0 && o.Profile {
 		errs = append(errs, errors.New("profiles are taken by the whole benchmark, not by a comparison"))

@@ -17,18 +17,22 @@ import (
 // no-op subscriber) in the figures; it is never counted as the stack.
 const SelfName = "loadgen"
 
-// proc is one measured process.
+// proc is one measured process, or with group every process of its
+// process group, of which it is the leader.
 type proc struct {
-	name string
-	pid  int
+	name  string
+	pid   int
+	group bool
 }
 
 // stackProcs lists every process of the stack: each service, its sidecar
-// and Redis, which the benchmark's stack always starts itself.
+// and Redis, which the benchmark's stack always starts itself, and
+// PostgreSQL under STATE=postgres: its server with every backend it
+// forked (its process group).
 func stackProcs(s *stack.Stack) ([]proc, error) {
 	var out []proc
 	for name, pid := range s.Pids() {
-		out = append(out, proc{name, pid})
+		out = append(out, proc{name: name, pid: pid, group: name == "postgres"})
 	}
 	if _, ok := s.Pids()["redis"]; !ok {
 		return nil, fmt.Errorf("the stack's Redis was not started by it")
@@ -37,7 +41,7 @@ func stackProcs(s *stack.Stack) ([]proc, error) {
 }
 
 func withSelf(procs []proc) []proc {
-	return append(append([]proc(nil), procs...), proc{SelfName, os.Getpid()})
+	return append(append([]proc(nil), procs...), proc{name: SelfName, pid: os.Getpid()})
 }
 
 // processUsage is what one process has consumed since it started, as
@@ -69,6 +73,43 @@ func readUsage(pid int) (processUsage, error) {
 		switches: status.VoluntaryCtxtSwitches + status.NonVoluntaryCtxtSwitches}, nil
 }
 
+// readGroupUsage is what every process of the group led by pid has
+// consumed: those that run now, and those that ended and that the leader
+// waited for (its children's time). Memory is the sum of their resident
+// memory, which counts what they share (PostgreSQL's shared buffers) once
+// per process.
+func readGroupUsage(pid int) (processUsage, error) {
+	leader, err := procfs.NewProc(pid)
+	if err != nil {
+		return processUsage{}, err
+	}
+	st, err := leader.Stat()
+	if err != nil {
+		return processUsage{}, err
+	}
+	total := processUsage{cpu: seconds(float64(st.CUTime+st.CSTime) / userHZ), sys: seconds(float64(st.CSTime) / userHZ)}
+	all, err := procfs.AllProcs()
+	if err != nil {
+		return processUsage{}, err
+	}
+	for _, p := range all {
+		pst, err := p.Stat()
+		if err != nil || pst.PGRP != pid {
+			continue
+		}
+		u, err := readUsage(p.PID)
+		if err != nil {
+			continue
+		}
+		total.cpu += u.cpu
+		total.sys += u.sys
+		total.rss += u.rss
+		total.peakRSS += u.peakRSS
+		total.switches += u.switches
+	}
+	return total, nil
+}
+
 // userHZ is the clock tick of /proc/<pid>/stat on Linux.
 const userHZ = 100
 
@@ -77,7 +118,11 @@ const userHZ = 100
 func usage(procs []proc) map[string]processUsage {
 	out := make(map[string]processUsage, len(procs))
 	for _, p := range procs {
-		if u, err := readUsage(p.pid); err == nil {
+		read := readUsage
+		if p.group {
+			read = readGroupUsage
+		}
+		if u, err := read(p.pid); err == nil {
 			out[p.name] = u
 		}
 	}

@@ -2,6 +2,8 @@ package bench
 
 import (
 	"os"
+	"os/exec"
+	"syscall"
 	"testing"
 	"time"
 
@@ -32,7 +34,7 @@ func TestThisProcessHasUsedMemoryAndCPU(t *testing.T) {
 func TestAProcessThatCannotBeReadIsLeftOut(t *testing.T) {
 	t.Parallel()
 	// Above the largest pid Linux hands out (4194304).
-	got := usage([]proc{{"self", os.Getpid()}, {"gone", 1 << 23}})
+	got := usage([]proc{{name: "self", pid: os.Getpid()}, {name: "gone", pid: 1 << 23}})
 	if _, ok := got["self"]; !ok || len(got) != 1 {
 		t.Fatalf("usage of this process and of no process: %+v", got)
 	}
@@ -46,5 +48,53 @@ func TestMachineTimeLeavesOutIdleAndIOWait(t *testing.T) {
 	}
 	if machineBusy() <= 0 {
 		t.Fatal("the machine has been busy for no time since boot")
+	}
+}
+
+// A process group's usage counts what its members used, those that run
+// and those that ended, not the leader's alone: PostgreSQL's server does
+// little itself, its backends the work.
+func TestAGroupCountsTheCPUOfItsMembersAliveAndEnded(t *testing.T) {
+	t.Parallel()
+	// The leader waits while a child of its burns CPU and ends, then
+	// another child burns CPU and keeps running.
+	burn := "i=0; while [ $i -lt 300000 ]; do i=$((i+1)); done"
+	cmd := exec.Command("sh", "-c", "("+burn+"); ("+burn+"; exec sleep 60) & exec sleep 60")
+	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	defer func() { _ = syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL); _ = cmd.Wait() }()
+	deadline := time.Now().Add(30 * time.Second)
+	for {
+		alone, err := readUsage(cmd.Process.Pid)
+		if err != nil {
+			t.Fatal(err)
+		}
+		group, err := readGroupUsage(cmd.Process.Pid)
+		if err != nil {
+			t.Fatal(err)
+		}
+		// Both burns are done once the leader and its second child sleep;
+		// the second child's CPU is what one burn costs.
+		members, burnt := 0, time.Duration(0)
+		all, _ := procfs.AllProcs()
+		for _, p := range all {
+			if st, err := p.Stat(); err == nil && st.PGRP == cmd.Process.Pid && st.Comm == "sleep" {
+				members++
+				if p.PID != cmd.Process.Pid {
+					burnt = seconds(st.CPUTime())
+				}
+			}
+		}
+		// The ended child's burn, counted through the leader, and the
+		// running one's: about two burns beyond the leader's own.
+		if members == 2 && burnt > 0 && group.cpu >= alone.cpu+burnt+burnt/2 {
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("the group used %s, its leader alone %s, one burn %s, %d members asleep", group.cpu, alone.cpu, burnt, members)
+		}
+		<-time.After(50 * time.Millisecond)
 	}
 }

@@ -59,6 +59,8 @@ func Bench(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fs.StringVar(&o.SamplingRate, "sampling-rate", o.SamplingRate, "tracing samplingRate of the stack's sidecars and services (\"\": dapr/config.yaml's)")
 	fs.StringVar(&o.Daprd, "daprd", "", "sidecar binary the stack runs, to compare Dapr versions (default: the one scripts/ensure-daprd.sh builds)")
 	fs.BoolVar(&o.NoScheduler, "no-scheduler", false, "start no Dapr scheduler, for a daprd that predates it (1.16)")
+	fs.StringVar(&o.State, "state", o.State, "where the stack keeps its state: redis or postgres")
+	fs.BoolVar(&o.CompareStores, "compare-stores", false, "the whole benchmark on Redis, then on PostgreSQL, each on a fresh stack; one more table compares them")
 	fs.IntVar(&o.BulkSubscribe, "bulk-subscribe", 0, "events the sidecars may deliver per request (the services' BULK_SUBSCRIBE; 0: one by one)")
 	fs.BoolVar(&o.Profile, "profile", false, "take a CPU profile of each service during the fixed-rate and the saturation runs")
 	fs.IntVar(&o.ProfileSeconds, "profile-seconds", o.ProfileSeconds, "length of each profile")
@@ -91,6 +93,8 @@ func Bench(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		_, err = bench.Jobs(ctx, o, jo, stdout, stderr)
 	case compareHops:
 		_, err = bench.CompareHops(ctx, o, stdout, stderr)
+	case o.CompareStores:
+		_, err = bench.CompareStores(ctx, o, stdout, stderr)
 	case o.CompareCatalog > 0:
 		_, err = bench.Compare(ctx, o, stdout, stderr)
 	default:
