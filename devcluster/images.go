@@ -19,9 +19,13 @@ import (
 // would have to be pulled.
 const PauseImage = "localhost/order-saga/pause:3.10"
 
-// redisImage is the name of the Redis image built from Debian's
-// redis-server; its tag comes from its content.
-const redisImage = "localhost/order-saga/redis"
+// RedisImage and PostgresImage are the names of the images built from
+// Debian's redis-server and postgresql-15; their tags come from their
+// content.
+const (
+	RedisImage    = "localhost/order-saga/redis"
+	PostgresImage = "localhost/order-saga/postgres"
+)
 
 // Services are the saga's services with their ports.
 var Services = []struct {
@@ -34,8 +38,9 @@ var Services = []struct {
 }
 
 // loadImages builds every image the cluster runs and imports it into
-// containerd: the sandbox, the Dapr control plane and sidecar, Redis and
-// the three services. Images records the reference of each by name.
+// containerd: the sandbox, the Dapr control plane and sidecar, Redis,
+// PostgreSQL and the three services. Images records the reference of each
+// by name.
 func (c *Cluster) loadImages(ctx context.Context) error {
 	c.Images = map[string]string{}
 	dir := c.path("images")
@@ -83,7 +88,11 @@ func (c *Cluster) loadImages(ctx context.Context) error {
 		since = time.Now()
 	}
 	img, err = images.Redis()
-	if err := load(redisImage, "", img, err); err != nil {
+	if err := load(RedisImage, "", img, err); err != nil {
+		return err
+	}
+	img, err = images.Postgres()
+	if err := load(PostgresImage, "", img, err); err != nil {
 		return err
 	}
 	for _, s := range Services {

@@ -34,7 +34,10 @@ func TestTheStoreContractHoldsOnRedis(t *testing.T) {
 	storetest.Conformance(t, sidecarClient(t, shared, contracts.AppStock), contracts.StockStore, "conformance-"+uid())
 }
 
+// TestTheSagaRunsTheSameOnPostgreSQL runs beside the tests of the shared
+// stack, on a stack of its own.
 func TestTheSagaRunsTheSameOnPostgreSQL(t *testing.T) {
+	t.Parallel()
 	s := ownStack(t, stack.Options{State: "postgres"})
 	t.Run("the store contract holds on state.postgresql", func(t *testing.T) {
 		storetest.Conformance(t, sidecarClient(t, s, contracts.AppStock), contracts.StockStore, "conformance-"+uid())

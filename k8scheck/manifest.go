@@ -22,6 +22,7 @@ type Manifest struct {
 	Services        map[string]*corev1.Service
 	ServiceAccounts map[string]*corev1.ServiceAccount
 	Secrets         map[string]*corev1.Secret
+	ConfigMaps      map[string]*corev1.ConfigMap
 	PDBs            []*policyv1.PodDisruptionBudget
 	NetworkPolicies []*networkingv1.NetworkPolicy
 	// Dapr maps "Kind/name" to a Dapr resource.
@@ -42,6 +43,7 @@ func NewManifest(objs []*unstructured.Unstructured) (*Manifest, error) {
 		Services:        map[string]*corev1.Service{},
 		ServiceAccounts: map[string]*corev1.ServiceAccount{},
 		Secrets:         map[string]*corev1.Secret{},
+		ConfigMaps:      map[string]*corev1.ConfigMap{},
 		Dapr:            map[string]*unstructured.Unstructured{},
 	}
 	var errs []error
@@ -68,6 +70,8 @@ func NewManifest(objs []*unstructured.Unstructured) (*Manifest, error) {
 			m.ServiceAccounts[o.Name] = o
 		case *corev1.Secret:
 			m.Secrets[o.Name] = o
+		case *corev1.ConfigMap:
+			m.ConfigMaps[o.Name] = o
 		case *policyv1.PodDisruptionBudget:
 			m.PDBs = append(m.PDBs, o)
 		case *networkingv1.NetworkPolicy:

@@ -21,6 +21,7 @@ func CheckPolicies(objs []*unstructured.Unstructured, ref *Reference) error {
 	errs = append(errs, checkDaprResources(m, ref)...)
 	errs = append(errs, checkSecrets(m)...)
 	errs = append(errs, checkRedisAuth(m)...)
+	errs = append(errs, checkPostgres(m)...)
 	errs = append(errs, checkNetworkPolicies(m)...)
 	return errors.Join(errs...)
 }

@@ -123,7 +123,7 @@ func appProblems(m *Manifest, ref *Reference, d *appsv1.Deployment, appID string
 		}
 	}
 	probs = append(probs, tokenProblems(m, ann, c, appID)...)
-	probs = append(probs, waitProblems(m, d, c)...)
+	probs = append(probs, waitProblems(m, d, c, appID)...)
 	probs = append(probs, shutdownProblems(d, c)...)
 	probs = append(probs, probeProblems("readinessProbe", c.ReadinessProbe, c, "/readyz", port)...)
 	probs = append(probs, probeProblems("livenessProbe", c.LivenessProbe, c, "/healthz", port)...)
@@ -226,9 +226,11 @@ func selects(sel *metav1.LabelSelector, set labels.Set) bool {
 }
 
 // waitProblems: the pod's one init container waits, with the app's own
-// image, until the Redis of the redis-auth Secret answers, so that the
-// injected sidecar does not start (and exit, and back off) before it.
-func waitProblems(m *Manifest, d *appsv1.Deployment, app *corev1.Container) []string {
+// image, until the Redis of the redis-auth Secret answers, and the
+// database of every store of the app that connects to an address written
+// in its Component, so that the injected sidecar does not start (and exit,
+// and back off) before them.
+func waitProblems(m *Manifest, d *appsv1.Deployment, app *corev1.Container, appID string) []string {
 	inits := d.Spec.Template.Spec.InitContainers
 	if len(inits) != 1 {
 		return []string{fmt.Sprintf("has %d init containers, want one that waits for Redis", len(inits))}
@@ -238,8 +240,9 @@ func waitProblems(m *Manifest, d *appsv1.Deployment, app *corev1.Container) []st
 	if w.Image != app.Image {
 		probs = append(probs, fmt.Sprintf("init container %s runs image %q, want the app's %q", w.Name, w.Image, app.Image))
 	}
-	if len(w.Command) != 0 || !slices.Equal(w.Args, []string{"wait-for", "$(REDIS_HOST)"}) {
-		probs = append(probs, fmt.Sprintf("init container %s runs %q %q, want args [wait-for $(REDIS_HOST)]", w.Name, w.Command, w.Args))
+	want := append([]string{"wait-for", "$(REDIS_HOST)"}, storeAddresses(m, appID)...)
+	if len(w.Command) != 0 || !slices.Equal(w.Args, want) {
+		probs = append(probs, fmt.Sprintf("init container %s runs %q %q, want args %v", w.Name, w.Command, w.Args, want))
 	}
 	if ref := envSecretRef(w, "REDIS_HOST"); ref == nil || ref.Name != "redis-auth" || ref.Key != "redis-host" || !m.hasSecretKey(ref.Name, ref.Key) {
 		probs = append(probs, fmt.Sprintf("init container %s: env REDIS_HOST must come from Secret redis-auth key redis-host, the address the components use", w.Name))

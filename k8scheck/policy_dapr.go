@@ -78,7 +78,7 @@ func checkDaprResources(m *Manifest, ref *Reference) []error {
 		}
 		switch obj.GetKind() {
 		case "Component":
-			errs = append(errs, componentProblems(m, obj, local)...)
+			errs = append(errs, componentProblems(m, obj, local, ref.Stores[key])...)
 			if obj.GetName() == contracts.PubSub {
 				errs = append(errs, topicScopeProblems(obj)...)
 			}
@@ -117,10 +117,14 @@ func sortedScopes(obj *unstructured.Unstructured) []string {
 // componentProblems: a component of the same type as the local one has the
 // same version and metadata values, except the Redis address and password,
 // which must come from a Secret in the manifests that has the key. A
-// component of another type is a broker or store swapped for the cluster
-// alone (docs/kubernetes.md): only its name and scopes must match, and its
+// component of the type of one of the local store's alternatives
+// (dapr/stores/<backend>/) is held to that alternative the same way, its
+// connection string aside, which must name a Service of the manifests and
+// may differ from the local one by its host alone. A component of another
+// type is a broker or store swapped for the cluster alone
+// (docs/kubernetes.md): only its name and scopes must match, and its
 // secretKeyRefs must resolve.
-func componentProblems(m *Manifest, obj, local *unstructured.Unstructured) []error {
+func componentProblems(m *Manifest, obj, local *unstructured.Unstructured, alternatives map[string]*unstructured.Unstructured) []error {
 	var errs []error
 	fail := func(format string, args ...any) {
 		errs = append(errs, fmt.Errorf("%s: %s", ID(obj), fmt.Sprintf(format, args...)))
@@ -128,10 +132,14 @@ func componentProblems(m *Manifest, obj, local *unstructured.Unstructured) []err
 	if len(scopes(obj)) == 0 {
 		fail("no scopes: every app could use it")
 	}
-	items, localItems := metadataItems(obj), metadataItems(local)
+	items := metadataItems(obj)
 	usesSecrets := false
 	for name, item := range items {
-		if _, ok := item["secretKeyRef"]; ok || secretMetadata[name] || secretLike.MatchString(name) {
+		_, fromSecret := item["secretKeyRef"]
+		switch {
+		case name == connectionStringItem && !fromSecret:
+			errs = append(errs, connectionStringProblems(m, obj, item)...)
+		case fromSecret || secretMetadata[name] || secretLike.MatchString(name):
 			usesSecrets = true
 			errs = append(errs, secretRefProblems(m, obj, name, item)...)
 		}
@@ -142,26 +150,35 @@ func componentProblems(m *Manifest, obj, local *unstructured.Unstructured) []err
 
 	typ, _, _ := unstructured.NestedString(obj.Object, "spec", "type")
 	localType, _, _ := unstructured.NestedString(local.Object, "spec", "type")
+	source := "dapr/components"
 	if typ != localType {
-		return errs
+		if local = alternatives[typ]; local == nil {
+			return errs
+		}
+		source = "dapr/stores"
 	}
+	localItems := metadataItems(local)
 	version, _, _ := unstructured.NestedString(obj.Object, "spec", "version")
 	localVersion, _, _ := unstructured.NestedString(local.Object, "spec", "version")
 	if version != localVersion {
-		fail("spec.version is %q, dapr/components has %q", version, localVersion)
+		fail("spec.version is %q, %s has %q", version, source, localVersion)
 	}
 	for name, localItem := range localItems {
 		item, ok := items[name]
 		switch {
 		case !ok:
 			fail("metadata %s is missing", name)
+		case name == connectionStringItem:
+			if got, want := otherThanHost(item["value"]), otherThanHost(localItem["value"]); got != want {
+				fail("metadata %s is %v, %s has %v: they may differ by their host alone", name, item["value"], source, localItem["value"])
+			}
 		case !secretMetadata[name] && !reflect.DeepEqual(item["value"], localItem["value"]):
-			fail("metadata %s is %v, dapr/components has %v", name, item["value"], localItem["value"])
+			fail("metadata %s is %v, %s has %v", name, item["value"], source, localItem["value"])
 		}
 	}
 	for name := range items {
 		if _, ok := localItems[name]; !ok {
-			fail("metadata %s is not in dapr/components", name)
+			fail("metadata %s is not in %s", name, source)
 		}
 	}
 	return errs

@@ -9,9 +9,15 @@ import (
 	"k8s.io/apimachinery/pkg/labels"
 )
 
+// backends are the StatefulSets that hold the saga's data, by the name the
+// messages give them: each is reachable only from the saga's services
+// (their sidecars, and their init containers that wait for it).
+var backends = map[string]string{"StatefulSet/redis": "Redis", "StatefulSet/postgres": "PostgreSQL"}
+
 // checkNetworkPolicies: ingress is denied by default; no policy or peer
 // selects pods that do not exist (a misspelt label would silently open or
-// close nothing); Redis is reachable only from the saga's services.
+// close nothing); Redis and PostgreSQL are reachable only from the saga's
+// services.
 func checkNetworkPolicies(m *Manifest) []error {
 	var errs []error
 	fail := func(format string, args ...any) { errs = append(errs, fmt.Errorf(format, args...)) }
@@ -49,15 +55,19 @@ func checkNetworkPolicies(m *Manifest) []error {
 		if !sel.Empty() && len(targets) == 0 {
 			fail("NetworkPolicy/%s: its podSelector matches no pod in the manifests", p.Name)
 		}
-		toRedis := slices.ContainsFunc(targets, func(w Workload) bool { return w.ID == "StatefulSet/redis" })
-		for _, rule := range p.Spec.Ingress {
-			if toRedis && len(rule.From) == 0 {
-				fail("NetworkPolicy/%s: lets any source reach Redis", p.Name)
+		var guarded []string
+		for _, w := range targets {
+			if name, ok := backends[w.ID]; ok {
+				guarded = append(guarded, name)
 			}
+		}
+		for _, backend := range guarded {
+			for _, rule := range p.Spec.Ingress {
+				errs = append(errs, backendPeerProblems(p, rule, backend, matching, appPods)...)
+			}
+		}
+		for _, rule := range p.Spec.Ingress {
 			for _, peer := range rule.From {
-				if toRedis && (peer.NamespaceSelector != nil || peer.IPBlock != nil || peer.PodSelector == nil) {
-					fail("NetworkPolicy/%s: lets sources outside the saga's pods reach Redis", p.Name)
-				}
 				if peer.PodSelector == nil {
 					continue
 				}
@@ -67,20 +77,42 @@ func checkNetworkPolicies(m *Manifest) []error {
 					continue
 				}
 				if peer.NamespaceSelector != nil || peerSel.Empty() {
-					if toRedis {
-						fail("NetworkPolicy/%s: lets every pod reach Redis", p.Name)
-					}
 					continue
 				}
-				sources := matching(peerSel)
-				if len(sources) == 0 {
+				if len(matching(peerSel)) == 0 {
 					fail("NetworkPolicy/%s: a podSelector of its ingress matches no pod in the manifests", p.Name)
 				}
-				for _, s := range sources {
-					if toRedis && !appPods[s.ID] {
-						fail("NetworkPolicy/%s: lets %s reach Redis", p.Name, s.ID)
-					}
-				}
+			}
+		}
+	}
+	return errs
+}
+
+// backendPeerProblems: a rule of a policy that selects a backend's pods
+// lets in the saga's services' pods alone, from the namespace itself.
+func backendPeerProblems(p *networkingv1.NetworkPolicy, rule networkingv1.NetworkPolicyIngressRule, backend string,
+	matching func(labels.Selector) []Workload, appPods map[string]bool) []error {
+	var errs []error
+	fail := func(format string, args ...any) { errs = append(errs, fmt.Errorf(format, args...)) }
+	if len(rule.From) == 0 {
+		fail("NetworkPolicy/%s: lets any source reach %s", p.Name, backend)
+	}
+	for _, peer := range rule.From {
+		if peer.NamespaceSelector != nil || peer.IPBlock != nil || peer.PodSelector == nil {
+			fail("NetworkPolicy/%s: lets sources outside the saga's pods reach %s", p.Name, backend)
+			continue
+		}
+		sel, err := metav1.LabelSelectorAsSelector(peer.PodSelector)
+		if err != nil {
+			continue
+		}
+		if sel.Empty() {
+			fail("NetworkPolicy/%s: lets every pod reach %s", p.Name, backend)
+			continue
+		}
+		for _, s := range matching(sel) {
+			if !appPods[s.ID] {
+				fail("NetworkPolicy/%s: lets %s reach %s", p.Name, s.ID, backend)
 			}
 		}
 	}

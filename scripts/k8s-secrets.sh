@@ -30,6 +30,12 @@ secret() {
 }
 
 secret redis-auth redis-password
+# The PostgreSQL of k8s/components/postgres: the superuser, and each
+# store's role.
+secret postgres-auth password
+for store in orderstore stockstore paymentstore; do
+  secret "$store-postgres" password
+done
 secret admin-token token
 # The key "token" is the one the Dapr sidecar injector reads.
 for app in order-svc stock-svc payment-svc; do

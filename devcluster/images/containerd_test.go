@@ -282,8 +282,13 @@ func TestContainerdRunsTheImages(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	pgImg, err := Postgres()
+	if err != nil {
+		t.Fatal(err)
+	}
 	redis := c.load(ctx, t, "localhost/order-saga/redis", redisImg)
 	svc := c.load(ctx, t, "order-svc", svcImg)
+	postgres := c.load(ctx, t, "localhost/order-saga/postgres", pgImg)
 
 	// /data as the manifest mounts it: a volume the redis user owns.
 	data := filepath.Join(c.dir, "data")
@@ -307,6 +312,49 @@ redis-cli -s /data/redis.sock set saga started | grep -qx OK || exit 4
 redis-cli -s /data/redis.sock shutdown
 wait`
 
+	// PostgreSQL as the manifest runs it: 999:999 on a read-only root, the
+	// data volume and the socket's directory its own, the init container's
+	// script and SQL from k8s/components/postgres/config, the passwords in
+	// the environment.
+	pgData, pgRun := filepath.Join(c.dir, "pgdata"), filepath.Join(c.dir, "pgrun")
+	for _, d := range []string{pgData, pgRun} {
+		if err := os.Mkdir(d, 0o700); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.Chown(d, 999, 999); err != nil {
+			t.Fatal(err)
+		}
+	}
+	pgConfig, err := filepath.Abs("../../k8s/components/postgres/config")
+	if err != nil {
+		t.Fatal(err)
+	}
+	pgAsTheManifest := []string{"--read-only", "--seccomp",
+		"--mount", "type=bind,src=" + pgData + ",dst=" + PostgresDataDir + ",options=rbind:rw",
+		"--mount", "type=bind,src=" + pgRun + ",dst=" + PostgresSocketDir + ",options=rbind:rw",
+		"--mount", "type=bind,src=" + pgConfig + ",dst=/etc/postgres,options=rbind:ro",
+		"--env", "PGDATA=" + PostgresDataDir + "/pgdata",
+		"--env", "POSTGRES_PASSWORD=superuser-password-1",
+		"--env", "ORDERSTORE_PASSWORD=order'store\"password",
+		"--env", "STOCKSTORE_PASSWORD=stockstore-password-1",
+		"--env", "PAYMENTSTORE_PASSWORD=paymentstore-password-1"}
+	// The init container's script on an empty volume, then again on the
+	// data it made (a pod's restart); the server on its socket alone, as
+	// the container has no network; each role in its own schema and not in
+	// another's, and no way in without the password. Each line that must
+	// appear is echoed; this last server logs to a file, not among them.
+	prepare := `set -e
+sh /etc/postgres/init.sh
+sh /etc/postgres/init.sh
+pg_ctl start --wait --silent --log=/var/run/postgresql/server.log --options="-c hba_file=/etc/postgres/pg_hba.conf -c listen_addresses=''"
+as() { role=$1 password=$2; shift 2; PGPASSWORD=$password psql --no-psqlrc --tuples-only --no-align --username="$role" --dbname=saga "$@"; }
+as orderstore "$ORDERSTORE_PASSWORD" -c 'CREATE TABLE orderstore.state (key text)' -c "SELECT 'made by ' || current_user"
+as stockstore "$STOCKSTORE_PASSWORD" -c 'SELECT * FROM orderstore.state' 2>&1 | grep -q 'permission denied for schema orderstore' && echo 'stockstore refused orderstore'
+as paymentstore "$PAYMENTSTORE_PASSWORD" -c 'CREATE TABLE public.t (k int)' 2>&1 | grep -q 'permission denied for schema public' && echo 'paymentstore refused public'
+as orderstore "$ORDERSTORE_PASSWORD" --dbname=postgres -c 'SELECT 1' 2>&1 | grep -q 'permission denied for database' && echo 'orderstore refused postgres'
+as postgres wrong-password -c 'SELECT 1' 2>&1 | grep -q 'password authentication failed' && echo 'a wrong password refused'
+pg_ctl stop --wait --silent --mode=fast
+`
 	cases := []struct {
 		name     string
 		ref      string
@@ -324,6 +372,10 @@ wait`
 		{"redis serves and keeps an append-only file as 999:1000 on a read-only root", redis,
 			append(asTheManifest, "--env", "REDISCLI_AUTH=dev-password"),
 			[]string{"sh", "-c", serve}, isZero, ""},
+		{"postgres starts with the image's loader and libraries", postgres, nil,
+			[]string{"postgres", "--version"}, isZero, "postgres (PostgreSQL) 15."},
+		{"the init script prepares PostgreSQL twice, and each role reaches its own schema alone", postgres, pgAsTheManifest,
+			[]string{"sh", "-c", prepare}, isZero, "made by orderstore\nstockstore refused orderstore\npaymentstore refused public\norderstore refused postgres\na wrong password refused"},
 		{"the service refuses to start without its tokens", svc, nil,
 			nil, func(code int) bool { return code != 0 }, "APP_API_TOKEN is not set"},
 	}

@@ -6,7 +6,9 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"regexp"
 	"slices"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -47,13 +49,15 @@ func TestTheSameInputGivesTheSameImage(t *testing.T) {
 			}
 		})
 	}
-	t.Run("redis", func(t *testing.T) {
-		img1, err1 := Redis()
-		img2, err2 := Redis()
-		if d1, d2 := digestOf(t, img1, err1), digestOf(t, img2, err2); d1 != d2 {
-			t.Errorf("two builds of Redis: %s and %s", d1, d2)
-		}
-	})
+	for name, build := range map[string]func() (v1.Image, error){"redis": Redis, "postgres": Postgres} {
+		t.Run(name, func(t *testing.T) {
+			img1, err1 := build()
+			img2, err2 := build()
+			if d1, d2 := digestOf(t, img1, err1), digestOf(t, img2, err2); d1 != d2 {
+				t.Errorf("two builds of %s: %s and %s", name, d1, d2)
+			}
+		})
+	}
 }
 
 func TestSourceDateEpochSetsEveryTimeStamp(t *testing.T) {
@@ -355,4 +359,22 @@ func TestWriteNamesTheImageInTheArchive(t *testing.T) {
 	if err := Write(filepath.Join(t.TempDir(), "x.tar"), "Not A Name", img); err == nil {
 		t.Error("an invalid reference is accepted")
 	}
+}
+
+// manifestIDs are the runAsUser and runAsGroup of the manifest at path.
+func manifestIDs(t *testing.T, path string) (uid, gid int) {
+	t.Helper()
+	manifest, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	number := func(key string) int {
+		m := regexp.MustCompile(`(?m)^\s+` + key + `: (\d+)$`).FindSubmatch(manifest)
+		if m == nil {
+			t.Fatalf("no %s in %s", key, path)
+		}
+		n, _ := strconv.Atoi(string(m[1]))
+		return n
+	}
+	return number("runAsUser"), number("runAsGroup")
 }

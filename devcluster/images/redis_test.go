@@ -4,9 +4,7 @@ import (
 	"archive/tar"
 	"bytes"
 	"debug/elf"
-	"os"
 	"path"
-	"regexp"
 	"slices"
 	"strconv"
 	"testing"
@@ -39,24 +37,30 @@ func imageELF(t *testing.T, files map[string]layerFile, p string) *elf.File {
 
 func TestTheRedisImageHoldsTheLoaderAndEveryLibrary(t *testing.T) {
 	t.Parallel()
-	files := redisImage(t)
+	checkLoadable(t, redisImage(t), redisServer, []string{"/usr/bin/redis-server", "/usr/bin/redis-cli"})
+}
 
-	// What the host's redis-server asks for must be in the image.
-	host, err := elf.Open(redisServer)
+// checkLoadable checks that the loader of the image finds, for each of
+// objects, its program interpreter and every library it needs, in turn,
+// and that host, the host's own binary, needs nothing the image lacks.
+func checkLoadable(t *testing.T, files map[string]layerFile, host string, objects []string) {
+	t.Helper()
+	// What the host's binary asks for must be in the image.
+	hostELF, err := elf.Open(host)
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer host.Close()
-	hostNeeded, err := host.DynString(elf.DT_NEEDED)
+	defer hostELF.Close()
+	hostNeeded, err := hostELF.DynString(elf.DT_NEEDED)
 	if err != nil || len(hostNeeded) == 0 {
-		t.Fatalf("%s has no DT_NEEDED (%v): is it Debian's dynamically linked one?", redisServer, err)
+		t.Fatalf("%s has no DT_NEEDED (%v): is it Debian's dynamically linked one?", host, err)
 	}
 
 	// The image's loader finds each library in its system directories,
 	// as there is no /etc/ld.so.cache; libraries need libraries in turn.
 	libDirs := []string{"/lib/x86_64-linux-gnu", "/usr/lib/x86_64-linux-gnu", "/lib", "/usr/lib"}
 	found := map[string]bool{}
-	queue := []string{"/usr/bin/redis-server", "/usr/bin/redis-cli"}
+	queue := slices.Clone(objects)
 	for len(queue) > 0 {
 		obj := imageELF(t, files, queue[0])
 		queue = queue[1:]
@@ -96,7 +100,7 @@ func TestTheRedisImageHoldsTheLoaderAndEveryLibrary(t *testing.T) {
 	}
 	for _, lib := range hostNeeded {
 		if !found[lib] {
-			t.Errorf("DT_NEEDED %s of the host's %s is not in the image", lib, redisServer)
+			t.Errorf("DT_NEEDED %s of the host's %s is not in the image", lib, host)
 		}
 	}
 	if _, ok := files["/etc/ld.so.cache"]; ok {
@@ -113,19 +117,7 @@ func TestTheRedisImageRunsAsTheManifestSays(t *testing.T) {
 	files := imageFiles(t, img)
 	cfg := configOf(t, img).Config
 
-	manifest, err := os.ReadFile("../../k8s/base/redis/redis.yaml")
-	if err != nil {
-		t.Fatal(err)
-	}
-	number := func(key string) int {
-		m := regexp.MustCompile(`(?m)^\s+` + key + `: (\d+)$`).FindSubmatch(manifest)
-		if m == nil {
-			t.Fatalf("no %s in the Redis manifest", key)
-		}
-		n, _ := strconv.Atoi(string(m[1]))
-		return n
-	}
-	uid, gid := number("runAsUser"), number("runAsGroup")
+	uid, gid := manifestIDs(t, "../../k8s/base/redis/redis.yaml")
 
 	if d := files["/data"].hdr; d == nil || d.Typeflag != tar.TypeDir || d.Uid != uid || d.Gid != gid {
 		t.Errorf("/data is %+v, want a directory owned by the manifest's %d:%d", d, uid, gid)

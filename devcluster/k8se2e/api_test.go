@@ -245,16 +245,20 @@ func (a *api) finalOrder(ctx context.Context, id string, limit time.Duration) (o
 
 // adminToken reads the token that scripts/k8s-secrets.sh wrote for the
 // admin-token Secret.
-func adminToken(repo string) (string, error) {
-	file := filepath.Join(repo, "k8s", "components", "dev-secrets", "secrets", "admin-token.env")
+func adminToken(repo string) (string, error) { return devSecret(repo, "admin-token", "token") }
+
+// devSecret reads key of the Secret name from the file that
+// scripts/k8s-secrets.sh wrote for it.
+func devSecret(repo, name, key string) (string, error) {
+	file := filepath.Join(repo, "k8s", "components", "dev-secrets", "secrets", name+".env")
 	b, err := os.ReadFile(file)
 	if err != nil {
 		return "", err
 	}
 	for _, l := range strings.Split(string(b), "\n") {
-		if v, ok := strings.CutPrefix(strings.TrimSpace(l), "token="); ok && v != "" {
+		if v, ok := strings.CutPrefix(strings.TrimSpace(l), key+"="); ok && v != "" {
 			return v, nil
 		}
 	}
-	return "", fmt.Errorf("%s holds no token=", file)
+	return "", fmt.Errorf("%s holds no %s=", file, key)
 }

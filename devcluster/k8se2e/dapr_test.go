@@ -2,6 +2,7 @@ package k8se2e
 
 import (
 	"encoding/json"
+	"fmt"
 	"regexp"
 	"slices"
 	"strings"
@@ -81,6 +82,27 @@ func (s *saga) daprComponents(t *testing.T) []daprComponent {
 		t.Fatal("the cluster holds no Dapr Component in " + devcluster.Namespace)
 	}
 	return list.Items
+}
+
+// checkLoaded checks a service pod's sidecar log for a "Component loaded"
+// line, with its type and version, of every component scoped to its app,
+// and for none of the others, and returns the names it loaded.
+func checkLoaded(t *testing.T, p pod, logs string, components []daprComponent) map[string]bool {
+	t.Helper()
+	loaded := map[string]bool{}
+	for _, m := range loadedLine.FindAllStringSubmatch(logs, -1) {
+		loaded[m[1]] = true
+	}
+	for _, comp := range components {
+		line := fmt.Sprintf("Component loaded: %s (%s/%s)", comp.Metadata.Name, comp.Spec.Type, comp.Spec.Version)
+		switch scoped := comp.scopedTo(p.app()); {
+		case scoped && !strings.Contains(logs, line):
+			t.Errorf("%s: the sidecar's log has no %q", p.name(), line)
+		case !scoped && loaded[comp.Metadata.Name]:
+			t.Errorf("%s: the sidecar loaded %s, which is scoped to %v only", p.name(), comp.Metadata.Name, comp.Scopes)
+		}
+	}
+	return loaded
 }
 
 // connectedSidecarLog is the log of the pod's sidecar once it shows the

@@ -154,7 +154,9 @@ const (
 //     "does not answer";
 //   - Redis marks its most severe lines "#" (warnings: there is no error
 //     level); only those that report an error or a failure count, the
-//     others (no config file given, and the like) are shown, not counted.
+//     others (no config file given, and the like) are shown, not counted;
+//   - PostgreSQL and its init container (initdb, pg_ctl, psql) say ERROR,
+//     FATAL or PANIC, or "error:".
 //
 // Five error lines of daprd are tolerated, once the sidecar has begun to
 // shut down (unackedAtShutdown). Its stream to the Dapr scheduler is
@@ -199,6 +201,12 @@ func judge(containerName string, lines []string) []verdict {
 					v = failure
 				}
 			}
+		case containerName == "postgres" || containerName == "postgres-init":
+			if postgresError.MatchString(line) {
+				v = failure
+			} else if postgresWarning.MatchString(line) {
+				v = warning
+			}
 		case containerName == "wait-for-redis":
 			if strings.Contains(line, "does not answer") {
 				v = failure
@@ -228,6 +236,10 @@ var unackedAtShutdown = regexp.MustCompile(`msg="(Error processing Redis message
 var (
 	daprError   = regexp.MustCompile(`\blevel=(error|fatal|panic)\b|"level":"(error|fatal|panic)"`)
 	daprWarning = regexp.MustCompile(`\blevel=warn(ing)?\b|"level":"warn(ing)?"`)
+	// PostgreSQL's server logs "LEVEL:  message"; psql prefixes its file
+	// and line, and initdb and pg_ctl write "NAME: error: ...".
+	postgresError   = regexp.MustCompile(`\b(ERROR|FATAL|PANIC):\s|^(initdb|pg_ctl|psql): error:`)
+	postgresWarning = regexp.MustCompile(`\bWARNING:\s|^(initdb|pg_ctl|psql): warning:`)
 	// redisLine is pid:role day month year time level message.
 	redisLine = regexp.MustCompile(`^\d+:[XCSM] \d+ \w+ \d+ [\d:.]+ ([.\-*#]) `)
 )
@@ -321,5 +333,28 @@ func TestTheLogJudgeExcusesOnlyTheShutdownsOwnLines(t *testing.T) {
 	want := []verdict{failure, failure, failure, failure, failure, fine, tolerated, tolerated, tolerated, tolerated, tolerated, failure, failure}
 	if !slices.Equal(got, want) {
 		t.Errorf("judge = %v, want %v", got, want)
+	}
+}
+
+func TestTheLogJudgeReadsPostgreSQLsLevels(t *testing.T) {
+	cases := []struct {
+		container string
+		line      string
+		want      verdict
+	}{
+		{"postgres", `2026-01-01 00:00:00.000 UTC [1] LOG:  database system is ready to accept connections`, fine},
+		{"postgres", `2026-01-01 00:00:00.000 UTC [7] LOG:  could not receive data from client: Connection reset by peer`, fine},
+		{"postgres", `2026-01-01 00:00:00.000 UTC [9] WARNING:  there is no transaction in progress`, warning},
+		{"postgres", `2026-01-01 00:00:00.000 UTC [9] ERROR:  deadlock detected`, failure},
+		{"postgres", `2026-01-01 00:00:00.000 UTC [9] FATAL:  password authentication failed for user "orderstore"`, failure},
+		{"postgres-init", `psql:/etc/postgres/bootstrap.sql:12: ERROR:  syntax error at or near ":"`, failure},
+		{"postgres-init", `initdb: error: directory "/var/lib/postgresql/data/pgdata" exists but is not empty`, failure},
+		{"postgres-init", `pg_ctl: error: could not start server`, failure},
+		{"postgres-init", `creating subdirectories ... ok`, fine},
+	}
+	for _, c := range cases {
+		if got := judge(c.container, []string{c.line}); got[0] != c.want {
+			t.Errorf("%s: %q judged %v, want %v", c.container, c.line, got[0], c.want)
+		}
 	}
 }

@@ -4,8 +4,10 @@
 // after which the host must be as it was before. It needs root.
 //
 // The tests run in the order they are written in this file: the first
-// read the cluster as Deploy left it, the disruptions come late, and the
-// logs of every container are judged last, once everything has run.
+// read the cluster as Deploy left it, the disruptions come late, then the
+// state stores are switched to PostgreSQL and the saga runs once on them,
+// and the logs of every container are judged last, once everything has
+// run.
 package k8se2e
 
 import (
@@ -121,7 +123,7 @@ func preflight() (string, error) {
 
 // runOn deploys the saga, opens the port-forwards and runs the tests.
 func runOn(ctx context.Context, m *testing.M, c *devcluster.Cluster, repo string) int {
-	ready, err := c.Deploy(ctx)
+	ready, err := c.Deploy(ctx, devcluster.Overlay)
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "k8se2e: deploy:", err)
 		diagnose(ctx, c)
@@ -141,7 +143,7 @@ func runOn(ctx context.Context, m *testing.M, c *devcluster.Cluster, repo string
 	}
 	defer fwd.Stop()
 	suite = &saga{c: c, repo: repo, readyAfter: ready, api: newAPI(token), logs: &logBook{},
-		redisImage: c.Images["localhost/order-saga/redis"]}
+		redisImage: c.Images[devcluster.RedisImage]}
 	return m.Run()
 }
 
@@ -205,19 +207,7 @@ func TestEveryPodIsReadyWithItsSidecarComponentsAndSubscriptions(t *testing.T) {
 			continue
 		}
 		logs := suite.subscribedSidecarLog(t, p.name())
-		loaded := map[string]bool{}
-		for _, m := range loadedLine.FindAllStringSubmatch(logs, -1) {
-			loaded[m[1]] = true
-		}
-		for _, comp := range components {
-			line := fmt.Sprintf("Component loaded: %s (%s/%s)", comp.Metadata.Name, comp.Spec.Type, comp.Spec.Version)
-			switch scoped := comp.scopedTo(app); {
-			case scoped && !strings.Contains(logs, line):
-				t.Errorf("%s: the sidecar's log has no %q", p.name(), line)
-			case !scoped && loaded[comp.Metadata.Name]:
-				t.Errorf("%s: the sidecar loaded %s, which is scoped to %v only", p.name(), comp.Metadata.Name, comp.Scopes)
-			}
-		}
+		loaded := checkLoaded(t, p, logs, components)
 		topics := map[string][]string{}
 		for _, m := range subscribedLine.FindAllStringSubmatch(logs, -1) {
 			topics[m[2]] = slices.Sorted(slices.Values(strings.Fields(m[1])))
@@ -356,6 +346,13 @@ func TestTheSagaIsReadyWithinAMinuteOfTheApplyWithoutARestart(t *testing.T) {
 }
 
 func TestOrdersThroughThePortForwardEndAsTheSagaSays(t *testing.T) {
+	ordersEndAsTheSagaSays(t)
+}
+
+// ordersEndAsTheSagaSays places one order of each outcome through the
+// port-forward, as users do, and checks the order, the stock, the wallet
+// and the payment each leaves.
+func ordersEndAsTheSagaSays(t *testing.T) {
 	type shelf struct {
 		priceCents int64
 		units      int
@@ -608,43 +605,82 @@ func TestOrdersSurviveDeletedPodsAndRolloutRestartsUnderLoad(t *testing.T) {
 		{"orders placed while the three deployments are restarted at once are all final, none lost or doubled", suite.restartEach},
 	}
 	for _, tc := range cases {
-		t.Run(tc.name, func(t *testing.T) {
-			seed := uint64(time.Now().UnixNano())
-			rng := rand.New(rand.NewPCG(seed, 0))
-			sh := openShop(t, suite.api, rng)
-			t.Logf("seed %d: %d products (%d scarce), %d customers", seed, len(sh.initial), len(sh.scarce), len(sh.customers))
-
-			warm, done := make(chan struct{}), make(chan struct{})
-			var disruptErr error
-			start := time.Now()
-			go func() {
-				defer close(done)
-				select {
-				case <-warm:
-				case <-t.Context().Done():
-					return
-				}
-				disruptErr = tc.disrupt(t.Context(), replicas, t.Logf)
-			}()
-			orders := load(t.Context(), suite.api, sh, rng, warm, done)
-			loaded := time.Since(start)
-			<-done
-			if disruptErr != nil {
-				t.Fatal(disruptErr)
-			}
-			n := settle(t, suite.api, sh, orders)
-
-			t.Logf("%d orders in %.1fs (%.1f/s): %d confirmed, canceled %v; %d POSTs retried after a failure, %d posted twice on purpose and answered with the same order; %d units sold, %d cents charged",
-				n.orders, loaded.Seconds(), float64(n.orders)/loaded.Seconds(), n.confirmed, n.canceled, n.retried, n.repeated, n.units, n.cents)
-			for _, p := range suite.sagaPods(t) {
-				for _, st := range p.statuses() {
-					if st.RestartCount != 0 {
-						t.Errorf("%s: container %s restarted %d times", p.name(), st.Name, st.RestartCount)
-					}
-				}
-			}
-		})
+		t.Run(tc.name, func(t *testing.T) { ordersSurvive(t, replicas, tc.disrupt) })
 	}
+}
+
+// ordersSurvive places orders at loadRate through the port-forward while
+// disrupt runs, once some are under way, and then checks that every order
+// is final and that units and money balance exactly (settle), and that no
+// container of the saga restarted.
+func ordersSurvive(t *testing.T, replicas map[string]int, disrupt func(context.Context, map[string]int, logf) error) {
+	seed := uint64(time.Now().UnixNano())
+	rng := rand.New(rand.NewPCG(seed, 0))
+	sh := openShop(t, suite.api, rng)
+	t.Logf("seed %d: %d products (%d scarce), %d customers", seed, len(sh.initial), len(sh.scarce), len(sh.customers))
+
+	warm, done := make(chan struct{}), make(chan struct{})
+	var disruptErr error
+	start := time.Now()
+	go func() {
+		defer close(done)
+		select {
+		case <-warm:
+		case <-t.Context().Done():
+			return
+		}
+		disruptErr = disrupt(t.Context(), replicas, t.Logf)
+	}()
+	orders := load(t.Context(), suite.api, sh, rng, warm, done)
+	loaded := time.Since(start)
+	<-done
+	if disruptErr != nil {
+		t.Fatal(disruptErr)
+	}
+	n := settle(t, suite.api, sh, orders)
+
+	t.Logf("%d orders in %.1fs (%.1f/s): %d confirmed, canceled %v; %d POSTs retried after a failure, %d posted twice on purpose and answered with the same order; %d units sold, %d cents charged",
+		n.orders, loaded.Seconds(), float64(n.orders)/loaded.Seconds(), n.confirmed, n.canceled, n.retried, n.repeated, n.units, n.cents)
+	for _, p := range suite.sagaPods(t) {
+		for _, st := range p.statuses() {
+			if st.RestartCount != 0 {
+				t.Errorf("%s: container %s restarted %d times", p.name(), st.Name, st.RestartCount)
+			}
+		}
+	}
+}
+
+// The same saga once more, on the PostgreSQL state stores of
+// k8s/overlays/kind-postgres applied over the running cluster (Redis stays,
+// as the broker): sidecars on the new stores, orders of each outcome,
+// pods deleted under load with exact conservation afterwards, each store in
+// a schema of its own, and the network policy in front of the database.
+func TestTheSagaRunsOnPostgreSQLStores(t *testing.T) {
+	start := time.Now()
+	replicas := suite.switchToPostgres(t)
+	t.Run("each sidecar loaded its store from PostgreSQL", func(t *testing.T) {
+		components := suite.daprComponents(t)
+		for _, c := range components {
+			if strings.HasSuffix(c.Metadata.Name, "store") && c.Spec.Type+"/"+c.Spec.Version != "state.postgresql/v2" {
+				t.Errorf("Component %s is %s/%s, want state.postgresql/v2", c.Metadata.Name, c.Spec.Type, c.Spec.Version)
+			}
+		}
+		for _, p := range suite.sagaPods(t) {
+			if isService(p.app()) {
+				loaded := checkLoaded(t, p, suite.subscribedSidecarLog(t, p.name()), components)
+				t.Logf("%s: sidecar loaded %v", p.name(), slices.Sorted(maps.Keys(loaded)))
+			}
+		}
+	})
+	t.Run("orders through the port-forward end as the saga says", func(t *testing.T) {
+		ordersEndAsTheSagaSays(t)
+	})
+	t.Run("orders placed while one pod of each service is deleted are all final, none lost or doubled", func(t *testing.T) {
+		ordersSurvive(t, replicas, suite.deleteOnePodOfEach)
+	})
+	t.Run("each store is in its own schema, which no other role may read", suite.checkStoresInTheirSchemas)
+	t.Run("PostgreSQL admits a pod with the services' label and refuses one without", suite.checkPostgresPolicy)
+	t.Logf("the saga on PostgreSQL, from the apply to the last check: %.1fs", time.Since(start).Seconds())
 }
 
 func TestNoContainerOfTheSagaLoggedAnError(t *testing.T) {

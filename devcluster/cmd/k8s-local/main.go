@@ -1,6 +1,8 @@
 // Command k8s-local runs the saga on a real single-node Kubernetes on this
 // machine, as `make k8s-local` does: it brings the cluster up with the Dapr
-// control plane, applies the kind overlay, forwards localhost:8081, 8082
+// control plane, applies the kind overlay (or, with -overlay
+// k8s/overlays/kind-postgres, the same with the state stores on
+// PostgreSQL), forwards localhost:8081, 8082
 // and 8083 to the three Services with `kubectl port-forward`, prints
 // "ready" like `make run`, and tears everything down on Ctrl-C.
 package main
@@ -27,11 +29,15 @@ func main() {
 func run() error {
 	dir := flag.String("dir", devcluster.DefaultDir, "the cluster's state directory")
 	clean := flag.Bool("clean", false, "only tear down what a cluster that died left behind")
+	overlay := flag.String("overlay", devcluster.Overlay, "the overlay to run: "+devcluster.Overlay+" or "+devcluster.OverlayPostgres)
 	flag.Parse()
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	if *clean {
 		return devcluster.Clean(ctx, *dir)
+	}
+	if *overlay != devcluster.Overlay && *overlay != devcluster.OverlayPostgres {
+		return fmt.Errorf("-overlay %s: want %s or %s", *overlay, devcluster.Overlay, devcluster.OverlayPostgres)
 	}
 	repo, err := os.Getwd()
 	if err != nil {
@@ -48,7 +54,7 @@ func run() error {
 			fmt.Fprintln(os.Stderr, "k8s-local: teardown:", err)
 		}
 	}()
-	ready, err := c.Deploy(ctx)
+	ready, err := c.Deploy(ctx, *overlay)
 	if err != nil {
 		return err
 	}

@@ -4,6 +4,7 @@
 //
 //	saga-image [flags] service SERVICE PORT   the Dockerfile's image of a service
 //	saga-image [flags] redis                  Redis from Debian's redis-server
+//	saga-image [flags] postgres               PostgreSQL 15 from Debian's postgresql-15
 //	saga-image [flags] pause                  the pod sandbox
 //	saga-image [flags] binary PATH NAME       a static binary at /NAME (Dapr)
 //
@@ -13,6 +14,7 @@
 //	-name REF        the image name, tagged with the content tag unless it
 //	                 has a tag (skaffold's $IMAGE has one); the default is
 //	                 SERVICE, localhost/order-saga/redis,
+//	                 localhost/order-saga/postgres,
 //	                 localhost/order-saga/pause:3.10 or localhost/dapr/NAME
 //	-root DIR        the repository (default: the nearest directory above
 //	                 the working directory that holds go.work)
@@ -108,7 +110,7 @@ func parse(args []string, stderr io.Writer) (options, []string, error) {
 	fs.StringVar(&o.address, "address", "", "containerd's socket, for -import")
 	fs.StringVar(&o.ctr, "ctr", "ctr", "the ctr command, for -import")
 	fs.Usage = func() {
-		fmt.Fprintln(stderr, "usage: saga-image [flags] service SERVICE PORT | redis | pause | binary PATH NAME")
+		fmt.Fprintln(stderr, "usage: saga-image [flags] service SERVICE PORT | redis | postgres | pause | binary PATH NAME")
 		fs.PrintDefaults()
 	}
 	var pos []string
@@ -133,9 +135,9 @@ func parse(args []string, stderr io.Writer) (options, []string, error) {
 
 // build builds the image that the arguments name, with its default name.
 func build(ctx context.Context, o options, pos []string) (v1.Image, string, error) {
-	want := map[string]int{"service": 3, "redis": 1, "pause": 1, "binary": 3}
+	want := map[string]int{"service": 3, "redis": 1, "postgres": 1, "pause": 1, "binary": 3}
 	if len(pos) == 0 || want[pos[0]] == 0 {
-		return nil, "", errors.New("want one of: service SERVICE PORT, redis, pause, binary PATH NAME")
+		return nil, "", errors.New("want one of: service SERVICE PORT, redis, postgres, pause, binary PATH NAME")
 	}
 	if len(pos) != want[pos[0]] {
 		return nil, "", fmt.Errorf("%s takes %d arguments, got %q", pos[0], want[pos[0]]-1, pos[1:])
@@ -155,6 +157,9 @@ func build(ctx context.Context, o options, pos []string) (v1.Image, string, erro
 	case "redis":
 		img, err := images.Redis()
 		return img, "localhost/order-saga/redis", err
+	case "postgres":
+		img, err := images.Postgres()
+		return img, "localhost/order-saga/postgres", err
 	case "pause":
 		root, err := repoRoot(o.root)
 		if err != nil {

@@ -17,22 +17,22 @@ import (
 // no-op subscriber) in the figures; it is never counted as the stack.
 const SelfName = "loadgen"
 
-// proc is one measured process, or with group every process of its
-// process group, of which it is the leader.
+// proc is one measured process, or with tree the process and every
+// process it started, and they started.
 type proc struct {
-	name  string
-	pid   int
-	group bool
+	name string
+	pid  int
+	tree bool
 }
 
 // stackProcs lists every process of the stack: each service, its sidecar
 // and Redis, which the benchmark's stack always starts itself, and
 // PostgreSQL under STATE=postgres: its server with every backend it
-// forked (its process group).
+// forked (each of which leaves the server's process group).
 func stackProcs(s *stack.Stack) ([]proc, error) {
 	var out []proc
 	for name, pid := range s.Pids() {
-		out = append(out, proc{name: name, pid: pid, group: name == "postgres"})
+		out = append(out, proc{name: name, pid: pid, tree: name == "postgres"})
 	}
 	if _, ok := s.Pids()["redis"]; !ok {
 		return nil, fmt.Errorf("the stack's Redis was not started by it")
@@ -73,12 +73,13 @@ func readUsage(pid int) (processUsage, error) {
 		switches: status.VoluntaryCtxtSwitches + status.NonVoluntaryCtxtSwitches}, nil
 }
 
-// readGroupUsage is what every process of the group led by pid has
-// consumed: those that run now, and those that ended and that the leader
-// waited for (its children's time). Memory is the sum of their resident
-// memory, which counts what they share (PostgreSQL's shared buffers) once
-// per process.
-func readGroupUsage(pid int) (processUsage, error) {
+// readTreeUsage is what pid and every process below it have consumed:
+// those that run now, and those that ended and were waited for (the
+// children's time of their parents). Memory is the sum of their
+// proportional set sizes at the reading, both now and as the peak: what
+// they share (PostgreSQL's shared buffers) is counted once, split among
+// them, and no peak is kept for a whole tree.
+func readTreeUsage(pid int) (processUsage, error) {
 	leader, err := procfs.NewProc(pid)
 	if err != nil {
 		return processUsage{}, err
@@ -92,21 +93,29 @@ func readGroupUsage(pid int) (processUsage, error) {
 	if err != nil {
 		return processUsage{}, err
 	}
+	children := map[int][]int{}
 	for _, p := range all {
-		pst, err := p.Stat()
-		if err != nil || pst.PGRP != pid {
-			continue
+		if pst, err := p.Stat(); err == nil {
+			children[pst.PPID] = append(children[pst.PPID], p.PID)
 		}
-		u, err := readUsage(p.PID)
+	}
+	for todo := []int{pid}; len(todo) > 0; {
+		next := todo[0]
+		todo = append(todo[1:], children[next]...)
+		u, err := readUsage(next)
 		if err != nil {
 			continue
 		}
 		total.cpu += u.cpu
 		total.sys += u.sys
-		total.rss += u.rss
-		total.peakRSS += u.peakRSS
 		total.switches += u.switches
+		if p, err := procfs.NewProc(next); err == nil {
+			if m, err := p.ProcSMapsRollup(); err == nil {
+				total.rss += m.Pss
+			}
+		}
 	}
+	total.peakRSS = total.rss
 	return total, nil
 }
 
@@ -119,8 +128,8 @@ func usage(procs []proc) map[string]processUsage {
 	out := make(map[string]processUsage, len(procs))
 	for _, p := range procs {
 		read := readUsage
-		if p.group {
-			read = readGroupUsage
+		if p.tree {
+			read = readTreeUsage
 		}
 		if u, err := read(p.pid); err == nil {
 			out[p.name] = u

@@ -51,40 +51,51 @@ func TestMachineTimeLeavesOutIdleAndIOWait(t *testing.T) {
 	}
 }
 
-// A process group's usage counts what its members used, those that run
-// and those that ended, not the leader's alone: PostgreSQL's server does
-// little itself, its backends the work.
-func TestAGroupCountsTheCPUOfItsMembersAliveAndEnded(t *testing.T) {
+// A process tree's usage counts what every process below its root used,
+// those that run and those that ended, not the root's alone: PostgreSQL's
+// server does little itself, its backends (each in a session of its own)
+// the work.
+func TestATreeCountsTheCPUOfItsProcessesAliveAndEnded(t *testing.T) {
 	t.Parallel()
-	// The leader waits while a child of its burns CPU and ends, then
-	// another child burns CPU and keeps running.
+	// The root waits while a child of its burns CPU and ends, then
+	// another child, in a session of its own, burns CPU and keeps running.
 	burn := "i=0; while [ $i -lt 300000 ]; do i=$((i+1)); done"
-	cmd := exec.Command("sh", "-c", "("+burn+"); ("+burn+"; exec sleep 60) & exec sleep 60")
+	cmd := exec.Command("sh", "-c", "("+burn+"); setsid sh -c '"+burn+"; exec sleep 60' & exec sleep 60")
 	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
 	}
-	defer func() { _ = syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL); _ = cmd.Wait() }()
+	defer func() {
+		for _, p := range descendants(cmd.Process.Pid) {
+			_ = syscall.Kill(p, syscall.SIGKILL)
+		}
+		_ = cmd.Wait()
+	}()
 	deadline := time.Now().Add(30 * time.Second)
 	for {
 		alone, err := readUsage(cmd.Process.Pid)
 		if err != nil {
 			t.Fatal(err)
 		}
-		group, err := readGroupUsage(cmd.Process.Pid)
+		group, err := readTreeUsage(cmd.Process.Pid)
 		if err != nil {
 			t.Fatal(err)
 		}
-		// Both burns are done once the leader and its second child sleep;
+		// Both burns are done once the root and its second child sleep;
 		// the second child's CPU is what one burn costs.
 		members, burnt := 0, time.Duration(0)
 		all, _ := procfs.AllProcs()
 		for _, p := range all {
-			if st, err := p.Stat(); err == nil && st.PGRP == cmd.Process.Pid && st.Comm == "sleep" {
+			st, err := p.Stat()
+			if err != nil || st.Comm != "sleep" {
+				continue
+			}
+			switch {
+			case p.PID == cmd.Process.Pid:
 				members++
-				if p.PID != cmd.Process.Pid {
-					burnt = seconds(st.CPUTime())
-				}
+			case st.PPID == cmd.Process.Pid:
+				members++
+				burnt = seconds(st.CPUTime())
 			}
 		}
 		// The ended child's burn, counted through the leader, and the
@@ -97,4 +108,20 @@ func TestAGroupCountsTheCPUOfItsMembersAliveAndEnded(t *testing.T) {
 		}
 		<-time.After(50 * time.Millisecond)
 	}
+}
+
+// descendants are pid and the processes below it.
+func descendants(pid int) []int {
+	all, _ := procfs.AllProcs()
+	children := map[int][]int{}
+	for _, p := range all {
+		if st, err := p.Stat(); err == nil {
+			children[st.PPID] = append(children[st.PPID], p.PID)
+		}
+	}
+	out := []int{pid}
+	for i := 0; i < len(out); i++ {
+		out = append(out, children[out[i]]...)
+	}
+	return out
 }

@@ -58,7 +58,11 @@ func PrintStoreComparison(w io.Writer, c *StoreComparison) {
 	fmt.Fprintf(w, "\nState stores compared: %s\n", describeRun(c.Provenance, c.Machine))
 	fmt.Fprintln(w, "Each store on a fresh stack, one after the other; the broker is Redis Streams in both.")
 	fmt.Fprintln(w)
-	fmt.Fprintln(w, "| state in | orders/s at saturation | CPU ms per order, saturation | CPU ms per order at 100/s | final p50 / p99 at 100/s | the store's CPU ms per order at 100/s | the store's peak RSS |")
+	rate := "the fixed rate"
+	if len(c.Runs) > 0 {
+		rate = fmt.Sprintf("%g/s", c.Runs[0].Options.Rate)
+	}
+	fmt.Fprintf(w, "| state in | orders/s at saturation | CPU ms per order, saturation | CPU ms per order at %[1]s | final p50 / p99 at %[1]s | the store's CPU ms per order at %[1]s | the store's memory at the end |\n", rate)
 	fmt.Fprintln(w, "|---|---:|---:|---:|---:|---:|---:|")
 	for _, r := range c.Runs {
 		sat, fixed := r.Saturation, r.FixedRate
@@ -68,6 +72,6 @@ func PrintStoreComparison(w io.Writer, c *StoreComparison) {
 			fixed.Load.Final.P50Ms, fixed.Load.Final.P99Ms, perOrder(fixed, fixed.CPUMs[store], false), r.Memory[store].PeakMiB)
 	}
 	if len(c.Runs) > 0 && c.Runs[len(c.Runs)-1].Options.State == "postgres" {
-		fmt.Fprintln(w, "\nPostgreSQL's CPU is its server's and every backend's; its RSS sums theirs, its shared buffers counted once per process.")
+		fmt.Fprintln(w, "\nPostgreSQL's CPU is its server's and every backend's; its memory the sum of their proportional set sizes (shared buffers counted once); Redis's is its peak RSS.")
 	}
 }

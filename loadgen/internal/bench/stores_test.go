@@ -25,6 +25,7 @@ func TestTheStoresComparisonPrintsOneRowPerStoreWithTheStoresOwnCPU(t *testing.T
 	var out bytes.Buffer
 	PrintStoreComparison(&out, &StoreComparison{Runs: []*Results{result("redis", 250, "redis", 2000), result("postgres", 180, "postgres", 6000)}})
 	for _, row := range []string{
+		"| CPU ms per order at 100/s | final p50 / p99 at 100/s |",
 		"| redis | 250 | 8.000 | 18.000 | 20.0 / 80.0 ms | 1.000 | 64 MiB |",
 		"| postgres | 180 | 8.000 | 18.000 | 20.0 / 80.0 ms | 3.000 | 64 MiB |",
 	} {
