@@ -105,3 +105,13 @@ func (m *Manifest) Images() map[string]bool {
 	}
 	return images
 }
+
+// statefulSet is the StatefulSet of that name, or nil.
+func (m *Manifest) statefulSet(name string) *appsv1.StatefulSet {
+	for _, s := range m.StatefulSets {
+		if s.Name == name {
+			return s
+		}
+	}
+	return nil
+}

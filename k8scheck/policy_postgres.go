@@ -103,12 +103,7 @@ const postgresImage = "postgres"
 // network policy does the rest); and its init container giving each
 // store's role the very password that its Component presents.
 func checkPostgres(m *Manifest) []error {
-	var pg *appsv1.StatefulSet
-	for _, s := range m.StatefulSets {
-		if s.Name == "postgres" {
-			pg = s
-		}
-	}
+	pg := m.statefulSet("postgres")
 	var errs []error
 	fail := func(format string, args ...any) {
 		errs = append(errs, fmt.Errorf("StatefulSet/postgres: %s", fmt.Sprintf(format, args...)))

@@ -9,7 +9,6 @@ import (
 	"slices"
 
 	"github.com/example/order-saga/contracts"
-	appsv1 "k8s.io/api/apps/v1"
 	corev1 "k8s.io/api/core/v1"
 )
 
@@ -148,22 +147,17 @@ func checkSecrets(m *Manifest) []error {
 	return errs
 }
 
+// redisDataDir is where the development Redis keeps its files.
+const redisDataDir = "/data"
+
 // checkRedisAuth: the development Redis requires the password that the
 // Components present, from the same Secret key, with protected mode on,
 // and keeps what it acknowledged in an append-only file on its volume,
 // written at every write and flushed to disk every second. Without the
 // StatefulSet (a Redis outside the cluster) there is nothing to check
 // here.
-// redisDataDir is where the development Redis keeps its files.
-const redisDataDir = "/data"
-
 func checkRedisAuth(m *Manifest) []error {
-	var redis *appsv1.StatefulSet
-	for _, s := range m.StatefulSets {
-		if s.Name == "redis" {
-			redis = s
-		}
-	}
+	redis := m.statefulSet("redis")
 	if redis == nil {
 		return nil
 	}
